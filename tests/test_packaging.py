@@ -21,9 +21,14 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
         wanted.update(_name_and_spec(r) for r in extra)
 
     conda = {}
-    in_pip = False
+    in_pip = in_deps = False
     for line in (ROOT / "environment.yml").read_text().splitlines():
         stripped = line.split("#", 1)[0].rstrip()
+        if re.match(r"^\S", stripped):  # a top-level key: name, channels, dependencies
+            in_deps = stripped.startswith("dependencies:")
+            continue
+        if not in_deps:
+            continue
         if re.match(r"^\s*-\s*pip:\s*$", stripped):
             in_pip = True
             continue
