@@ -15,14 +15,25 @@ Every kernel module imports :func:`jit` from here instead of calling
 
 Importing this module imports Numba but compiles nothing: kernels are
 compiled lazily on their first call (or loaded from the on-disk cache).
+
+Cache freshness.  Numba decides whether a cached kernel is stale from the
+source file of that kernel alone, but our kernels call kernels in other files
+(the fused FJLT projection calls the FWHT), and a cached caller keeps the code
+of the callee it was compiled with.  So for functions defined inside this
+package the cache stamp also carries a hash of every kernel source file
+(``_jit.py`` and each ``_kernels.py``): editing any kernel invalidates every
+cached kernel of the suite, and nothing stale is ever loaded.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 import numba
+from numba.core import caching as _caching
 
-__all__ = ["jit", "CACHE", "prange", "num_threads"]
+__all__ = ["jit", "CACHE", "prange", "num_threads", "kernel_sources", "suite_stamp"]
 
 CACHE = os.environ.get("NUMERICS_NUMBA_CACHE", "1") not in ("0", "false", "False", "")
 
@@ -46,3 +57,64 @@ def jit(*args, parallel: bool = False, fastmath: bool = False, inline: str = "ne
 def num_threads() -> int:
     """Number of threads Numba's parallel kernels use right now."""
     return numba.get_num_threads()
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def kernel_sources() -> list[Path]:
+    """The files whose content decides whether any cached kernel is fresh."""
+    return [_PACKAGE / "_jit.py", *sorted(_PACKAGE.rglob("_kernels.py"))]
+
+
+def _hash_files(paths) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(Path(path).name).encode())
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+_STAMP: str | None = None
+
+
+def suite_stamp() -> str:
+    """Hash of all kernel sources (computed once per process)."""
+    global _STAMP
+    if _STAMP is None:
+        _STAMP = _hash_files(kernel_sources())
+    return _STAMP
+
+
+def _install_cache_locators() -> None:
+    """Put locators in front of Numba's that add :func:`suite_stamp` to our kernels' stamps."""
+    impl = getattr(_caching, "CacheImpl", None) or getattr(_caching, "_CacheImpl")
+    if any(getattr(c, "_numerics_suite", False) for c in impl._locator_classes):
+        return
+    bases = []
+    for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator"):
+        base = getattr(_caching, name, None) or getattr(_caching, "_" + name)
+        bases.append(base)
+
+    class _SuiteStamp:
+        _numerics_suite = True
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            try:
+                inside = Path(py_file).resolve().is_relative_to(_PACKAGE)
+            except OSError:
+                inside = False
+            if not inside:
+                return None
+            return super().from_function(py_func, py_file)
+
+        def get_source_stamp(self):
+            return (super().get_source_stamp(), suite_stamp())
+
+    suite = [type(f"Suite{b.__name__.lstrip('_')}", (_SuiteStamp, b), {}) for b in bases]
+    impl._locator_classes = suite + list(impl._locator_classes)
+
+
+if CACHE:
+    _install_cache_locators()

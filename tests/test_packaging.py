@@ -80,3 +80,11 @@ def test_notebooks_are_stored_without_outputs():
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert not cell.get("outputs") and cell.get("execution_count") is None, path.name
+
+
+def test_readme_lists_every_claim():
+    from numerics.claims import all_claims
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [c.id for c in all_claims() if f"`{c.id}`" not in readme]
+    assert not missing

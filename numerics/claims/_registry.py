@@ -274,6 +274,10 @@ def _jsonable(v):
 def format_table(records: Sequence[dict]) -> str:
     """The claims report as a Markdown table."""
     head = "| id | title | paper | quantity | observed | bound | passed | seconds |\n|---|---|---|---|---|---|---|---|"
+
+    def esc(text) -> str:
+        return str(text).replace("|", "\\|")
+
     rows = []
     for r in records:
         if r["observed"] is None:
@@ -284,7 +288,7 @@ def format_table(records: Sequence[dict]) -> str:
             bound = f"{r['relation']} [{_fmt(b[0])}, {_fmt(b[1])}]" if isinstance(b, list) else f"{r['relation']} {_fmt(b)}"
             qty = r.get("quantity", "")
         rows.append(
-            f"| {r['id']} | {r['title']} | {r['paper']} | {qty} | {obs} | {bound} | "
+            f"| {r['id']} | {esc(r['title'])} | {esc(r['paper'])} | {esc(qty)} | {obs} | {bound} | "
             f"{'yes' if r['passed'] else '**NO**'} | {r['seconds']:.1f} |"
         )
     return "\n".join([head, *rows])
