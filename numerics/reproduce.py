@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -104,6 +105,23 @@ def reproduce(*, full: bool | None = None, only: Sequence[str] | None = None, no
     folder = report_dir()
     mode = "full" if _registry.full_mode(full) else "quick"
     print(f"numerics reproduce ({mode} mode) -> {folder}", flush=True)
+    # The notebooks plot the results this run computes (no second computation);
+    # the folder is emptied first so nothing from an earlier run is reused.
+    shared = folder / ".results"
+    shutil.rmtree(shared, ignore_errors=True)
+    saved = os.environ.get("NUMERICS_RESULT_CACHE")
+    os.environ["NUMERICS_RESULT_CACHE"] = str(shared.resolve())
+    try:
+        return _reproduce(folder, start, full=full, only=only, notebooks=notebooks)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+        if saved is None:
+            os.environ.pop("NUMERICS_RESULT_CACHE", None)
+        else:
+            os.environ["NUMERICS_RESULT_CACHE"] = saved
+
+
+def _reproduce(folder: Path, start: float, *, full, only, notebooks) -> int:
     records = run_claims(only, full=full)
     text = write_report(records, folder)
     failures = [r["id"] for r in records if not r["passed"]]

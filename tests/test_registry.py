@@ -83,3 +83,29 @@ def test_cli_list_names_every_claim():
     proc = subprocess.run([sys.executable, "-m", "numerics", "list"], capture_output=True, text=True, check=True)
     for c in _registry.all_claims():
         assert c.id in proc.stdout
+
+
+def test_reproduce_shares_results_with_its_notebooks_only_when_asked(monkeypatch, tmp_path):
+    calls = []
+
+    def counted(*, seed, n):
+        calls.append(n)
+        return Result([Part("n", n, 10)], data={"n": n})
+
+    monkeypatch.setitem(
+        _registry._REGISTRY,
+        "test.counted",
+        _registry.Claim("test.counted", "t", "s", "p", "theory/x.md", "notebooks/x.ipynb", counted, {"n": 1}, {"n": 2}, 0),
+    )
+    monkeypatch.delenv("NUMERICS_RESULT_CACHE", raising=False)
+    _registry.run_check("test.counted")
+    _registry.run_check("test.counted")
+    assert calls == [1, 1], "without reproduce's cache every call computes"
+
+    monkeypatch.setenv("NUMERICS_RESULT_CACHE", str(tmp_path))
+    first = _registry.run_check("test.counted")
+    again = _registry.run_check("test.counted")
+    assert calls == [1, 1, 1] and again.data == first.data
+    _registry.run_check("test.counted", full=True)  # another mode is another result
+    _registry.run_check("test.counted", n=3)  # overridden sizes are never shared
+    assert calls == [1, 1, 1, 2, 3]

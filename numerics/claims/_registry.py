@@ -17,8 +17,10 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import pickle
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = [
@@ -210,6 +212,19 @@ def get(id: str) -> Claim:
         raise KeyError(f"no claim with id {id!r}; known ids: {known}") from None
 
 
+def _result_path(id: str, full: bool | None) -> Path | None:
+    """Where ``reproduce`` shares results with the notebooks it runs (``NUMERICS_RESULT_CACHE``).
+
+    Only set by ``reproduce`` for the duration of one run: the notebooks it
+    executes then plot the very results the report lists instead of computing
+    them a second time.  Outside ``reproduce`` every call computes afresh.
+    """
+    folder = os.environ.get("NUMERICS_RESULT_CACHE")
+    if not folder:
+        return None
+    return Path(folder) / f"{id}.{'full' if full_mode(full) else 'quick'}.pkl"
+
+
 def run_check(id: str, *, full: bool | None = None, seed: int | None = None, **overrides) -> Result:
     """Run claim ``id``'s check and return its :class:`Result` (with plot data).
 
@@ -221,7 +236,16 @@ def run_check(id: str, *, full: bool | None = None, seed: int | None = None, **o
     if unknown:
         raise TypeError(f"unknown size(s) {sorted(unknown)} for claim {id!r}; it takes {sorted(sizes)}")
     sizes.update(overrides)
-    return c.check(seed=c.seed if seed is None else seed, **sizes)
+    shared = _result_path(id, full) if seed is None and not overrides else None
+    if shared is not None and shared.is_file():
+        with open(shared, "rb") as fh:
+            return pickle.load(fh)
+    result = c.check(seed=c.seed if seed is None else seed, **sizes)
+    if shared is not None:
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        with open(shared, "wb") as fh:
+            pickle.dump(result, fh)
+    return result
 
 
 def run(id: str, *, full: bool | None = None) -> dict:
