@@ -480,7 +480,10 @@ def sarlos_trials(X: np.ndarray, k: int, l: int, trials: int, rng: np.random.Gen
     notebook=NOTEBOOK + "#sarlos.lowrank",
     quick=dict(settings=((2, 0.5), (5, 0.5), (5, 0.25), (10, 0.5)), trials=200, synthetic=(600, 120, 20, 0.5),
                kinds=("srht",)),
-    full=dict(settings=((1, 0.5), (2, 0.5), (2, 0.2), (5, 0.5), (5, 0.25), (10, 0.5)), trials=1000,
+    # (k, eps[, trials]): at k = 1, eps = 0.5 (l = 2) the success probability on digits is only about 0.52,
+    # so that setting gets 20000 trials; with 1000 its observed fraction would fall below 1/2 for about one
+    # seed in ten although the proposition holds there (theory/sarlos.md).
+    full=dict(settings=((1, 0.5, 20000), (2, 0.5), (2, 0.2), (5, 0.5), (5, 0.25), (10, 0.5)), trials=1000,
               synthetic=(3000, 400, 40, 0.5), kinds=("srht", "gaussian")),
     seed=20210705,
 )
@@ -494,18 +497,19 @@ def check_sarlos(*, seed, settings, trials, synthetic, kinds) -> Result:
     rows = []
     for di, (name, X) in enumerate(datasets.items()):
         for kind in kinds:
-            for si, (k, e) in enumerate(settings):
-                k = int(k)
+            for si, setting in enumerate(settings):
+                k, e = int(setting[0]), float(setting[1])
+                n_trials = int(setting[2]) if len(setting) > 2 else int(trials)
                 l = sarlos_rows(k, e)
                 if l >= X.shape[1]:
                     raise ValueError(f"l={l} >= d={X.shape[1]} for {name}, k={k}, eps={e}: the row space of JX would be "
                                      f"all of X's and the check trivial; choose smaller (k, 1/eps)")
                 rng = np.random.default_rng([seed, 1, di, si, SKETCH_KINDS.index(kind)])
-                ratios = sarlos_trials(X, k, l, int(trials), rng, kind)
+                ratios = sarlos_trials(X, k, l, n_trials, rng, kind)
                 ok = int(np.sum(ratios <= 1.0 + e))
                 rows.append(dict(dataset=name, kind=kind, k=k, eps=e, l=l, ratios=ratios, successes=ok,
-                                 trials=int(trials), fraction=ok / trials,
-                                 ci=clopper_pearson(ok, int(trials)), min_ratio=float(ratios.min()),
+                                 trials=n_trials, fraction=ok / n_trials,
+                                 ci=clopper_pearson(ok, n_trials), min_ratio=float(ratios.min()),
                                  median_ratio=float(np.median(ratios)), max_ratio=float(ratios.max())))
     worst = min(rows, key=lambda r: r["fraction"])
     parts = [
