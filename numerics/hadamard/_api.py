@@ -64,6 +64,16 @@ def _as_float_array(x) -> np.ndarray:
     return x
 
 
+def _prepare(x, axis, norm):
+    """Checked array, axis, transform length and scale: the argument checks both public forms share."""
+    x = _as_float_array(x)
+    axis = check_axis("axis", axis, x.ndim)
+    n = x.shape[axis]
+    if n < 1 or n & (n - 1):
+        raise _length_error(n, axis, x.shape)
+    return x, axis, n, _scale(norm, n)
+
+
 def _length_error(n: int, axis: int, shape) -> ValueError:
     if n == 0:
         return ValueError(f"x has length 0 along axis {axis} (shape {shape}); the transform needs length >= 1")
@@ -206,12 +216,7 @@ def fwht(x, axis: int = -1, norm: str = "backward", *, check_finite: bool = True
                 _nonfinite_result(x)
             return out
 
-    x = _as_float_array(x)
-    axis = check_axis("axis", axis, x.ndim)
-    n = x.shape[axis]
-    if n < 1 or n & (n - 1):
-        raise _length_error(n, axis, x.shape)
-    scale = _scale(norm, n)
+    x, axis, n, scale = _prepare(x, axis, norm)
     out = _empty(x.shape, x.dtype, x.size * x.itemsize)
     if x.size == 0:
         return out
@@ -295,12 +300,7 @@ def fwht_inplace(x, axis: int = -1, norm: str = "backward", *, check_finite: boo
             f"x must be a numpy.ndarray to be transformed in place, got {type(x).__name__}; "
             f"use numerics.fwht, which returns a new array"
         )
-    x = _as_float_array(x)
-    axis = check_axis("axis", axis, x.ndim)
-    n = x.shape[axis]
-    if n < 1 or n & (n - 1):
-        raise _length_error(n, axis, x.shape)
-    scale = _scale(norm, n)
+    x, axis, n, scale = _prepare(x, axis, norm)
     if not x.flags.writeable:
         raise ValueError("x is read-only (x.flags.writeable is False); fwht_inplace needs a writable array")
     if x.size == 0:
