@@ -33,8 +33,11 @@ _LAZY = {
     "FJLTransform": "numerics.jl",
     "jl_min_dim": "numerics.jl",
     "srht_project": "numerics.jl",
+    # butterfly
+    "Butterfly": "numerics.butterfly",
+    "bit_reversal_permutation": "numerics.butterfly",
 }
-_SUBPACKAGES = ("hadamard", "jl", "sketching", "claims", "plotting", "stats", "bench", "reproduce")
+_SUBPACKAGES = ("hadamard", "jl", "sketching", "butterfly", "claims", "plotting", "stats", "bench", "reproduce")
 
 __all__ = sorted(_LAZY) + list(_SUBPACKAGES)
 

@@ -1,0 +1,11 @@
+"""Butterfly matrices: products of ``log2 n`` factors of 2x2 blocks, as fast linear operators.
+
+:class:`Butterfly` holds twiddles of shape ``(log2 n, n/2, 2, 2)`` (real or
+complex), applies them with Numba kernels (forward and adjoint, batched over
+rows, parallel for large batches) and has constructors for random,
+random orthogonal/unitary, identity, Walsh-Hadamard, FJLT and DFT butterflies.
+:func:`bit_reversal_permutation` gives the permutation that completes the DFT.
+"""
+from .operator import PARALLEL_MIN_ROWS, TWIDDLE_DTYPES, Butterfly, bit_reversal_permutation
+
+__all__ = ["Butterfly", "bit_reversal_permutation", "PARALLEL_MIN_ROWS", "TWIDDLE_DTYPES"]
