@@ -9,3 +9,6 @@ random orthogonal/unitary, identity, Walsh-Hadamard, FJLT and DFT butterflies.
 from .operator import PARALLEL_MIN_ROWS, TWIDDLE_DTYPES, Butterfly, bit_reversal_permutation
 
 __all__ = ["Butterfly", "bit_reversal_permutation", "PARALLEL_MIN_ROWS", "TWIDDLE_DTYPES"]
+from .truncated import KINDS, TruncatedButterfly, max_weights_used  # noqa: E402
+
+__all__ += ["TruncatedButterfly", "max_weights_used", "KINDS"]

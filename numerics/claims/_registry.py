@@ -41,6 +41,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "numerics.hadamard.claims",
     "numerics.jl.claims",
     "numerics.sketching.claims",
+    "numerics.butterfly.claims",
 )
 
 _REGISTRY: dict[str, "Claim"] = {}

@@ -1,0 +1,194 @@
+"""Claims about butterfly matrices (theory: ``theory/butterfly.md``).
+
+* ``butterfly.factor-algebra``: the Hadamard-, FJLT- and DFT-initialised
+  butterflies multiply out to ``H_n / sqrt n``, ``H_n D / sqrt n`` and the DFT
+  matrix (with the bit-reversal permutation), to rounding.
+* ``butterfly.weight-counts``: a butterfly has ``2 n log2 n`` weights, all used
+  when every output is kept; a truncated one keeping ``l`` outputs uses at most
+  ``2 n log2 l + 6 n`` (paper, appendix F) -- in fact at most
+  ``W(n, l) = 2 sum_u min(n, l 2^u) <= 2 n log2 l + 2 n - 2 l``, attained.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numerics._progress import progress
+from numerics.claims import Part, Result, claim
+
+from .operator import Butterfly, bit_reversal_permutation
+from .truncated import TruncatedButterfly, max_weights_used
+
+PAPER = "A: Ailon et al. 2021 (UAI)"
+THEORY = "theory/butterfly.md"
+NOTEBOOK = "notebooks/03_butterfly.ipynb"
+
+
+@claim(
+    "butterfly.factor-algebra",
+    title="Hadamard, FJLT and DFT butterflies multiply out exactly",
+    statement=(
+        "For n = 2, 4, ..., 4096 and both stride orders, the product of the Hadamard-initialised factors equals "
+        "scipy.linalg.hadamard(n)/sqrt(n) and that of the FJLT-initialised ones H_n diag(d)/sqrt(n), to 1e-12 "
+        "max abs error; the DFT butterfly with the bit-reversal permutation equals numpy.fft.fft(np.eye(n)) to "
+        "relative Frobenius error <= 1e-12 * log2 n (and entrywise max abs error <= 1e-12 * log2 n, entries "
+        "have modulus 1)."
+    ),
+    paper=PAPER,
+    theory=THEORY,
+    notebook=NOTEBOOK + "#butterfly.factor-algebra",
+    quick={"max_log2n": 11},
+    full={"max_log2n": 12},
+    seed=20210702,
+)
+def check_factor_algebra(*, seed: int, max_log2n: int) -> Result:
+    """Multiply out the structured butterflies (via ``todense``) and compare with dense references.
+
+    Returned ``data`` (one entry per ``n``): ``ns``; ``hadamard_inc``,
+    ``hadamard_dec``, ``fjlt_inc``, ``fjlt_dec`` (max abs error against
+    ``hadamard(n) [diag(d)] / sqrt n``); ``dft_inc``, ``dft_dec`` (relative
+    Frobenius error ``||B P - F||_F / ||F||_F`` resp. ``||P B - F||_F / ||F||_F``);
+    ``dft_inc_max``, ``dft_dec_max`` (max abs entry error); ``dft_bound``
+    (``1e-12 log2 n``).
+    """
+    from scipy.linalg import hadamard
+
+    rng = np.random.default_rng(seed)
+    ns = [2**p for p in range(1, max_log2n + 1)]
+    keys = ["hadamard_inc", "hadamard_dec", "fjlt_inc", "fjlt_dec", "dft_inc", "dft_dec", "dft_inc_max", "dft_dec_max"]
+    data = {k: [] for k in keys}
+    for n in ns:
+        Hs = hadamard(n, dtype=np.float64) / math.sqrt(n)
+        for inc, tag in ((True, "inc"), (False, "dec")):
+            data[f"hadamard_{tag}"].append(float(np.max(np.abs(Butterfly.hadamard(n, increasing=inc).todense() - Hs))))
+            B, d = Butterfly.fjlt(n, seed=rng, increasing=inc, return_signs=True)
+            data[f"fjlt_{tag}"].append(float(np.max(np.abs(B.todense() - Hs * d[None, :]))))
+        del Hs
+        F = np.fft.fft(np.eye(n), axis=0)
+        perm = bit_reversal_permutation(n)
+        for inc, tag in ((True, "inc"), (False, "dec")):
+            D = Butterfly.dft(n, increasing=inc).todense()
+            M = D[:, perm] if inc else D[perm, :]  # B P  or  P B
+            E = M - F
+            data[f"dft_{tag}"].append(float(np.linalg.norm(E) / np.linalg.norm(F)))
+            data[f"dft_{tag}_max"].append(float(np.max(np.abs(E))))
+        del F
+    data = {k: np.array(v) for k, v in data.items()}
+    data["ns"] = np.array(ns)
+    logn = np.log2(data["ns"])
+    data["dft_bound"] = 1e-12 * logn
+    had = max(data["hadamard_inc"].max(), data["hadamard_dec"].max())
+    fj = max(data["fjlt_inc"].max(), data["fjlt_dec"].max())
+    dft_rel = max(np.max(data["dft_inc"] / logn), np.max(data["dft_dec"] / logn))
+    dft_max = max(np.max(data["dft_inc_max"] / logn), np.max(data["dft_dec_max"] / logn))
+    parts = [
+        Part("max abs error, Hadamard butterfly vs H_n/sqrt(n) (both orders)", had, 1e-12, "<="),
+        Part("max abs error, FJLT butterfly vs H_n D/sqrt(n) (both orders)", fj, 1e-12, "<="),
+        Part("max over n of ||B P - F||_F / (||F||_F log2 n), DFT (both orders)", dft_rel, 1e-12, "<="),
+        Part("max over n of max|B P - F| / log2 n, DFT (both orders)", dft_max, 1e-12, "<="),
+    ]
+    note = (
+        f"n = 2..{ns[-1]}, strides increasing (Cooley-Tukey, F = B P) and decreasing (Gentleman-Sande, F = P B); "
+        f"largest DFT relative error {max(data['dft_inc'].max(), data['dft_dec'].max()):.2e} "
+        f"at n={ns[int(np.argmax(np.maximum(data['dft_inc'], data['dft_dec'])))]}."
+    )
+    return Result(parts=parts, headline=2, note=note, data=data)
+
+
+def _subsets(n: int, l: int, n_random: int, rng) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Random subsets (uniform) and adversarial ones (contiguous blocks, evenly spread, bit-reversed)."""
+    rand = [np.sort(rng.choice(n, size=l, replace=False)) for _ in range(n_random)]
+    start = (n - l) // 2
+    spread = (np.arange(l, dtype=np.int64) * n) // l
+    adv = [
+        np.arange(l, dtype=np.int64),  # contiguous block at 0
+        np.arange(start, start + l, dtype=np.int64),  # contiguous block in the middle
+        spread,  # evenly spread (multiples of n/l)
+        np.sort((spread + n // (2 * l)) % n) if l < n else spread,  # spread, shifted
+        np.sort(bit_reversal_permutation(n)[:l]),  # bit-reversed prefix
+    ]
+    return rand, adv
+
+
+@claim(
+    "butterfly.weight-counts",
+    title="Weights of full and truncated butterflies",
+    statement=(
+        "A butterfly of size n has exactly 2 n log2 n weights, every one reaching an output when all n are kept; "
+        "keeping any l of the n outputs, the number of weights that reach a kept output is at most "
+        "2 n log2 l + 6 n (paper, appendix F) for every l = 1..n and every subset tried (uniformly random "
+        "ones and adversarial ones: contiguous blocks, evenly spread, bit-reversed), for both stride orders. "
+        "Sharper (derived in theory/butterfly.md): at most W(n, l) = 2 sum_{u<log2 n} min(n, l 2^u) "
+        "<= 2 n log2 l + 2 n - 2 l, and W is attained."
+    ),
+    paper=PAPER,
+    theory=THEORY,
+    notebook=NOTEBOOK + "#butterfly.weight-counts",
+    quick={"min_log2n": 4, "max_log2n": 8, "n_random": 8},
+    full={"min_log2n": 4, "max_log2n": 11, "n_random": 40},
+    seed=20210703,
+)
+def check_weight_counts(*, seed: int, min_log2n: int, max_log2n: int, n_random: int) -> Result:
+    """Count used weights of :class:`TruncatedButterfly` for every ``l`` and many subsets.
+
+    For each ``n = 2**min_log2n .. 2**max_log2n``, both stride orders, every
+    ``l = 1..n``: ``n_random`` uniform subsets and 5 adversarial ones.
+
+    Returned ``data``: ``ns``; ``n_params`` (per n); for each ``n`` a dict
+    ``per_n[n]`` with arrays over ``l``: ``ls``, ``max_used`` (over all
+    subsets and both orders), ``max_random`` and ``mean_random`` (over the
+    random subsets, both orders), ``max_adversarial``, ``bound`` (``2 n log2 l
+    + 6 n``), ``sharp`` (``W(n, l)``).
+    """
+    rng = np.random.default_rng(seed)
+    ns = [2**p for p in range(min_log2n, max_log2n + 1)]
+    per_n = {}
+    n_params, all_used_full = [], []
+    worst_ratio, worst_over_sharp, worst_attain = 0.0, -np.inf, 0
+    min_slack, min_slack_at = np.inf, None
+    n_subsets = 0
+    for n in ns:
+        Bs = [Butterfly.identity(n, increasing=True), Butterfly.identity(n, increasing=False)]
+        n_params.append(Bs[0].n_params)
+        all_used_full.append(min(TruncatedButterfly(B, np.arange(n)).n_weights_used for B in Bs))
+        ls = np.arange(1, n + 1)
+        rec = {k: np.zeros(n) for k in ("max_used", "max_random", "mean_random", "max_adversarial", "bound", "sharp")}
+        for a, l in enumerate(progress(ls, desc=f"weight counts n={n}")):
+            rand, adv = _subsets(n, int(l), n_random, rng)
+            ur = [TruncatedButterfly(B, k).n_weights_used for B in Bs for k in rand]
+            ua = [[TruncatedButterfly(B, k).n_weights_used for k in adv] for B in Bs]
+            n_subsets += len(ur) + 2 * len(adv)
+            bound = 2 * n * math.log2(l) + 6 * n
+            W = max_weights_used(n, int(l))
+            mx = max(max(ur), max(map(max, ua)))
+            rec["max_used"][a] = mx
+            rec["max_random"][a] = max(ur)
+            rec["mean_random"][a] = float(np.mean(ur))
+            rec["max_adversarial"][a] = max(map(max, ua))
+            rec["bound"][a] = bound
+            rec["sharp"][a] = W
+            worst_ratio = max(worst_ratio, mx / bound)
+            worst_over_sharp = max(worst_over_sharp, mx - W)
+            worst_attain = max(worst_attain, max(abs(max(u) - W) for u in ua))  # each order attains W
+            if (bound - mx) / n < min_slack:
+                min_slack, min_slack_at = (bound - mx) / n, (n, int(l))
+        rec["ls"] = ls
+        per_n[n] = rec
+    n_params = np.array(n_params)
+    expected = np.array([2 * n * (n.bit_length() - 1) for n in ns])
+    parts = [
+        Part("max over n, l, subsets, orders of used / (2 n log2 l + 6 n)", worst_ratio, 1.0, "<="),
+        Part("max |n_params - 2 n log2 n| over n", float(np.max(np.abs(n_params - expected))), 0.0, "=="),
+        Part("max (n_params - used) with all n outputs kept", float(np.max(n_params - np.array(all_used_full))), 0.0, "=="),
+        Part("max over n, l, subsets of used - W(n, l) (sharp bound)", float(worst_over_sharp), 0.0, "<="),
+        Part("max over n, l, order of |W(n, l) - max used over adversarial subsets| (W attained)", float(worst_attain), 0.0, "=="),
+    ]
+    data = {"ns": np.array(ns), "n_params": n_params, "per_n": per_n, "min_slack_over_n": float(min_slack),
+            "min_slack_at": min_slack_at, "n_subsets": n_subsets}
+    note = (
+        f"n = {ns[0]}..{ns[-1]}, every l, {n_random} random + 5 adversarial subsets per (n, l) and order "
+        f"({n_subsets} counts); smallest slack of the paper's bound: {min_slack:.3f} n weights "
+        f"at (n, l) = {min_slack_at} (theory: slack >= 4 n + 2 l, equality for l a power of two)."
+    )
+    return Result(parts=parts, headline=0, note=note, data=data)
