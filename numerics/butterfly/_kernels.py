@@ -16,10 +16,10 @@ Kernels
     Apply the factors ``tw[order[0]]``, then ``tw[order[1]]``, ... in place
     to every row of the C-contiguous 2-D array ``x`` (rows in parallel with
     ``prange`` in the first variant).
-``butterfly_rows_adjoint(x, tw, order)`` / ``butterfly_rows_adjoint_serial``
-    The same, with every block replaced by its conjugate transpose
-    ``[[conj a, conj c], [conj b, conj d]]``.  The caller passes ``order``
-    reversed to obtain the adjoint of the product.
+
+The adjoint needs no kernel of its own: ``B^H`` is the butterfly whose blocks
+are the conjugate transposes ``[[conj a, conj c], [conj b, conj d]]``, applied
+in the reverse order, so the caller passes those twiddles and ``order[::-1]``.
 
 ``x`` and ``tw`` must have the same dtype (float32, float64, complex64 or
 complex128).  No ``fastmath``: NaN/inf are checked by the callers anyway, and
@@ -34,8 +34,6 @@ from numerics._jit import jit, prange
 __all__ = [
     "butterfly_rows",
     "butterfly_rows_serial",
-    "butterfly_rows_adjoint",
-    "butterfly_rows_adjoint_serial",
 ]
 
 
@@ -56,23 +54,6 @@ def _row_forward(x, tw, order):
                 x[i + s] = tw[t, p, 1, 0] * xi + tw[t, p, 1, 1] * xj
 
 
-@jit
-def _row_adjoint(x, tw, order):
-    n = x.shape[0]
-    for f in range(order.shape[0]):
-        t = order[f]
-        s = 1 << t
-        for base in range(0, n, 2 * s):
-            p0 = base >> 1
-            for k in range(s):
-                i = base + k
-                p = p0 + k
-                xi = x[i]
-                xj = x[i + s]
-                x[i] = np.conj(tw[t, p, 0, 0]) * xi + np.conj(tw[t, p, 1, 0]) * xj
-                x[i + s] = np.conj(tw[t, p, 0, 1]) * xi + np.conj(tw[t, p, 1, 1]) * xj
-
-
 @jit(parallel=True)
 def butterfly_rows(x, tw, order):
     """Apply the factors ``tw[order[0]], tw[order[1]], ...`` in place to each row of ``x`` (parallel)."""
@@ -85,17 +66,3 @@ def butterfly_rows_serial(x, tw, order):
     """One-thread version of :func:`butterfly_rows`."""
     for r in range(x.shape[0]):
         _row_forward(x[r], tw, order)
-
-
-@jit(parallel=True)
-def butterfly_rows_adjoint(x, tw, order):
-    """Apply conjugate-transposed blocks of ``tw[order[0]], tw[order[1]], ...`` in place (parallel)."""
-    for r in prange(x.shape[0]):
-        _row_adjoint(x[r], tw, order)
-
-
-@jit
-def butterfly_rows_adjoint_serial(x, tw, order):
-    """One-thread version of :func:`butterfly_rows_adjoint`."""
-    for r in range(x.shape[0]):
-        _row_adjoint(x[r], tw, order)

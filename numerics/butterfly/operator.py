@@ -149,7 +149,7 @@ class Butterfly(LinearOperator):
         self.n_factors = tw.shape[0]
         self.n = 2 * tw.shape[1]
         self.increasing = bool(increasing)
-        self._cast = {self._tw.dtype: self._tw}
+        self._cast = {(self._tw.dtype, False): self._tw}
         forward = np.arange(self.n_factors, dtype=np.int64)
         self._order = forward if self.increasing else forward[::-1].copy()
         self._order_adjoint = self._order[::-1].copy()
@@ -313,11 +313,13 @@ class Butterfly(LinearOperator):
         return cls(tw.astype(dtype), increasing=increasing)
 
     # -- products ----------------------------------------------------------------------
-    def _twiddles_as(self, dtype: np.dtype) -> np.ndarray:
-        tw = self._cast.get(dtype)
+    def _twiddles_as(self, dtype: np.dtype, adjoint: bool = False) -> np.ndarray:
+        """Twiddles in ``dtype``; with ``adjoint``, every block conjugate-transposed (cached)."""
+        tw = self._cast.get((dtype, adjoint))
         if tw is None:
-            tw = self._tw.astype(dtype)
-            self._cast[dtype] = tw
+            src = np.conj(np.swapaxes(self._tw, -1, -2)) if adjoint else self._tw
+            tw = np.ascontiguousarray(src, dtype=dtype)
+            self._cast[(dtype, adjoint)] = tw
         return tw
 
     def _check_input(self, name: str, x, ndim: tuple) -> np.ndarray:
@@ -354,14 +356,11 @@ class Butterfly(LinearOperator):
 
         dt = np.result_type(self.dtype, rows.dtype)
         buf = np.array(rows, dtype=dt, order="C", copy=True)
-        tw = self._twiddles_as(dt)
-        parallel = buf.shape[0] >= PARALLEL_MIN_ROWS
-        if adjoint:
-            kern = K.butterfly_rows_adjoint if parallel else K.butterfly_rows_adjoint_serial
-            kern(buf, tw, self._order_adjoint)
-        else:
-            kern = K.butterfly_rows if parallel else K.butterfly_rows_serial
-            kern(buf, tw, self._order)
+        # B^H is itself a butterfly: conjugate-transposed blocks applied in the reverse order.
+        tw = self._twiddles_as(dt, adjoint)
+        order = self._order_adjoint if adjoint else self._order
+        kern = K.butterfly_rows if buf.shape[0] >= PARALLEL_MIN_ROWS else K.butterfly_rows_serial
+        kern(buf, tw, order)
         return buf
 
     def matvec(self, x):
@@ -398,7 +397,7 @@ class Butterfly(LinearOperator):
 
     def _adjoint(self) -> "Butterfly":
         """``B^H`` as a butterfly: conjugate-transposed blocks, strides in the opposite order."""
-        return Butterfly(np.conj(np.swapaxes(self._tw, -1, -2)), increasing=not self.increasing)
+        return Butterfly(self._twiddles_as(self._tw.dtype, adjoint=True), increasing=not self.increasing)
 
     def todense(self) -> np.ndarray:
         """The dense ``n x n`` matrix ``B`` (computed by applying ``B`` to the identity)."""
