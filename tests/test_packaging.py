@@ -36,8 +36,10 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
         if not m:
             continue
         if in_pip and len(m.group(1)) > 2:
-            continue  # the editable install of the project itself
-        in_pip = False
+            if m.group(2).startswith("-e"):
+                continue  # the editable install of the project itself
+        else:
+            in_pip = False
         name, spec = _name_and_spec(m.group(2))
         if name in ("python", "pip"):
             continue
