@@ -30,7 +30,15 @@ import hashlib
 import os
 from pathlib import Path
 
-import numba
+# Numba's parallel kernels run on an OpenMP thread pool whose idle threads spin by
+# default; in a network that alternates BLAS products (OpenBLAS threads also spin)
+# with parallel Numba kernels, the two pools then steal the cores from each other
+# (measured: a butterfly MLP step 2-3x slower on 2 cores).  Passive waiting costs a
+# few microseconds per parallel launch.  Set before the pool starts; a value the
+# user exported wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
 from numba.core import caching as _caching
 
 __all__ = ["jit", "CACHE", "prange", "num_threads", "kernel_sources", "suite_stamp"]

@@ -23,6 +23,7 @@ __all__ = ["BENCH_MODULES", "time_call", "run", "format_rows"]
 BENCH_MODULES: tuple[str, ...] = (
     "numerics.hadamard.bench",
     "numerics.jl.bench",
+    "numerics.butterfly.bench",
 )
 
 

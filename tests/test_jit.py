@@ -6,7 +6,12 @@ import pytest
 
 from numerics import _jit
 
-KERNEL_MODULES = ["numerics.hadamard._kernels", "numerics.jl._kernels", "numerics.butterfly._kernels"]
+KERNEL_MODULES = [
+    "numerics.hadamard._kernels",
+    "numerics.jl._kernels",
+    "numerics.butterfly._kernels",
+    "numerics.nn._kernels",
+]
 
 
 def _dispatchers(module):

@@ -192,3 +192,65 @@ def check_weight_counts(*, seed: int, min_log2n: int, max_log2n: int, n_random: 
         f"at (n, l) = {min_slack_at} (theory: slack >= 4 n + 2 l, equality for l a power of two)."
     )
     return Result(parts=parts, headline=0, note=note, data=data)
+
+
+@claim(
+    "butterfly.cost",
+    title="A butterfly costs 2 n log2 n multiply-adds per vector, a dense matrix n^2",
+    statement=(
+        "Applying a butterfly of size n to one vector takes exactly 2 n log2 n multiply-adds (4 per pair, n/2 pairs "
+        "in each of the log2 n factors), counted from the factors' structure; the product of the factors has all "
+        "n^2 entries structurally nonzero, so applying it as a dense matrix takes n^2. Checked for n = 2..2^13 "
+        "(quick) and 2..2^20 for the butterfly (dense to 2^14, full). Measured forward times (not asserted: "
+        "machines are noisy) grow with fitted log-log slope about 1 (n log n) against about 2 for dense BLAS."
+    ),
+    paper=PAPER,
+    theory=THEORY,
+    notebook=NOTEBOOK + "#butterfly.cost",
+    quick={"max_log2n": 13, "max_log2n_dense": 13, "time_log2ns": (4, 11), "batch": 256},
+    full={"max_log2n": 20, "max_log2n_dense": 14, "time_log2ns": (4, 13), "batch": 1024},
+    seed=20210704,
+)
+def check_cost(*, seed: int, max_log2n: int, max_log2n_dense: int, time_log2ns: tuple, batch: int) -> Result:
+    """Count multiply-adds (:mod:`numerics.butterfly.cost`) and time the forward pass against dense.
+
+    Returned ``data``: ``ns``, ``butterfly_ops`` (counted), ``closed_form``
+    (``2 n log2 n``); ``ns_dense``, ``dense_ops`` (counted), ``n_squared``;
+    ``time_ns``, ``t_butterfly``, ``t_dense`` (seconds per batch of ``batch``
+    float64 rows, best of 3); ``slope_butterfly``, ``slope_dense`` (log-log
+    slopes fitted over ``n >= 2**7``, where fixed overheads no longer dominate);
+    ``crossover_n`` (smallest timed ``n`` from which the butterfly is faster at
+    every larger timed size, ``None`` if never); ``batch``.
+    """
+    from numerics.stats import loglog_slope
+
+    from .cost import butterfly_multiply_adds, dense_multiply_adds, time_forward
+
+    ns = np.array([2**p for p in range(1, max_log2n + 1)])
+    ops = np.array([butterfly_multiply_adds(int(n)) for n in progress(ns, desc="butterfly counts")])
+    closed = np.array([2 * n * (int(n).bit_length() - 1) for n in ns])
+    nsd = np.array([2**p for p in range(1, max_log2n_dense + 1)])
+    dense = np.array([dense_multiply_adds(int(n)) for n in progress(nsd, desc="dense counts")])
+    tn = np.array([2**p for p in range(time_log2ns[0], time_log2ns[1] + 1)])
+    tb, td = time_forward(tn, batch=batch, seed=seed)
+    fit = tn >= 2**7
+    sb, sd = loglog_slope(tn[fit], tb[fit]), loglog_slope(tn[fit], td[fit])
+    cross = None
+    for k in range(tn.size - 1, -1, -1):
+        if tb[k] < td[k]:
+            cross = int(tn[k])
+        else:
+            break
+    parts = [
+        Part("max over n of |counted butterfly multiply-adds - 2 n log2 n|", float(np.max(np.abs(ops - closed))), 0.0, "=="),
+        Part("max over n of |counted dense multiply-adds - n^2|", float(np.max(np.abs(dense - nsd**2))), 0.0, "=="),
+    ]
+    note = (
+        f"counts for n = 2..{ns[-1]} (dense 2..{nsd[-1]}); measured forward, batch {batch}, float64, "
+        f"n = {tn[0]}..{tn[-1]}: fitted slope (n >= 128) butterfly {sb:.2f}, dense {sd:.2f}; "
+        f"butterfly faster from n = {cross}; at n = {tn[-1]} {td[-1] / tb[-1]:.1f}x faster (timings not asserted)."
+    )
+    data = {"ns": ns, "butterfly_ops": ops, "closed_form": closed, "ns_dense": nsd, "dense_ops": dense,
+            "n_squared": nsd**2, "time_ns": tn, "t_butterfly": tb, "t_dense": td, "slope_butterfly": sb,
+            "slope_dense": sd, "crossover_n": cross, "batch": batch}
+    return Result(parts=parts, headline=0, note=note, data=data)

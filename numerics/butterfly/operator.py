@@ -354,14 +354,19 @@ class Butterfly(LinearOperator):
     def _apply(self, rows: np.ndarray, adjoint: bool) -> np.ndarray:
         from . import _kernels as K
 
+        from .functional import tile_rows
+
         dt = np.result_type(self.dtype, rows.dtype)
-        buf = np.array(rows, dtype=dt, order="C", copy=True)
+        src = np.ascontiguousarray(rows, dtype=dt)
+        out = np.empty(src.shape, dtype=dt)
+        if out.shape[0] == 0:
+            return out
         # B^H is itself a butterfly: conjugate-transposed blocks applied in the reverse order.
         tw = self._twiddles_as(dt, adjoint)
         order = self._order_adjoint if adjoint else self._order
-        kern = K.butterfly_rows if buf.shape[0] >= PARALLEL_MIN_ROWS else K.butterfly_rows_serial
-        kern(buf, tw, order)
-        return buf
+        kern = K.butterfly_tiles if out.shape[0] >= PARALLEL_MIN_ROWS else K.butterfly_tiles_serial
+        kern(src, tw, order, out, tile_rows(dt))
+        return out
 
     def matvec(self, x):
         x = self._check_input("x", x, (1, 2))
