@@ -36,8 +36,9 @@ _LAZY = {
     # butterfly
     "Butterfly": "numerics.butterfly",
     "bit_reversal_permutation": "numerics.butterfly",
+    "TruncatedButterfly": "numerics.butterfly",
 }
-_SUBPACKAGES = ("hadamard", "jl", "sketching", "butterfly", "claims", "plotting", "stats", "bench", "reproduce")
+_SUBPACKAGES = ("hadamard", "jl", "sketching", "butterfly", "nn", "datasets", "claims", "plotting", "stats", "bench", "reproduce")
 
 __all__ = sorted(_LAZY) + list(_SUBPACKAGES)
 

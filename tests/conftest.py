@@ -19,3 +19,21 @@ def _report_dir(tmp_path_factory):
         os.environ.pop("NUMERICS_REPORT_DIR", None)
     else:
         os.environ["NUMERICS_REPORT_DIR"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_results(tmp_path_factory):
+    """Claim results computed by test_claims are reused by the notebooks test_notebooks executes.
+
+    The same mechanism as ``reproduce`` (``NUMERICS_RESULT_CACHE``): each check
+    runs once per session; a notebook run on its own (``-k notebook``) computes
+    its claims afresh.  Calls with overrides or another seed never use it.
+    """
+    folder = tmp_path_factory.mktemp("results")
+    old = os.environ.get("NUMERICS_RESULT_CACHE")
+    os.environ["NUMERICS_RESULT_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("NUMERICS_RESULT_CACHE", None)
+    else:
+        os.environ["NUMERICS_RESULT_CACHE"] = old

@@ -5,6 +5,9 @@ complex), applies them with Numba kernels (forward and adjoint, batched over
 rows, parallel for large batches) and has constructors for random,
 random orthogonal/unitary, identity, Walsh-Hadamard, FJLT and DFT butterflies.
 :func:`bit_reversal_permutation` gives the permutation that completes the DFT.
+:func:`butterfly_forward` and :func:`butterfly_backward` work on raw twiddle
+arrays and give the gradients with respect to the input and every twiddle
+(what :mod:`numerics.nn`'s butterfly layers are built on).
 """
 from .operator import PARALLEL_MIN_ROWS, TWIDDLE_DTYPES, Butterfly, bit_reversal_permutation
 
@@ -12,3 +15,6 @@ __all__ = ["Butterfly", "bit_reversal_permutation", "PARALLEL_MIN_ROWS", "TWIDDL
 from .truncated import KINDS, TruncatedButterfly, max_weights_used  # noqa: E402
 
 __all__ += ["TruncatedButterfly", "max_weights_used", "KINDS"]
+from .functional import butterfly_backward, butterfly_forward  # noqa: E402
+
+__all__ += ["butterfly_forward", "butterfly_backward"]

@@ -216,9 +216,10 @@ def get(id: str) -> Claim:
 def _result_path(id: str, full: bool | None) -> Path | None:
     """Where ``reproduce`` shares results with the notebooks it runs (``NUMERICS_RESULT_CACHE``).
 
-    Only set by ``reproduce`` for the duration of one run: the notebooks it
-    executes then plot the very results the report lists instead of computing
-    them a second time.  Outside ``reproduce`` every call computes afresh.
+    Set by ``reproduce`` for the duration of one run (and by the test suite for
+    one session): the notebooks it executes then plot the very results the
+    report lists instead of computing them a second time.  Otherwise every call
+    computes afresh.
     """
     folder = os.environ.get("NUMERICS_RESULT_CACHE")
     if not folder:
