@@ -5,7 +5,7 @@ Each topic module listed in ``BENCH_MODULES`` exposes
 ``seconds``, and, where it compares, ``baseline`` (the name of the row it is
 compared with) and ``ratio`` (baseline seconds / this row's seconds, so > 1
 means faster than the baseline).  Rows may add ``n``, ``batch``, ``dtype``,
-``ns_per_element``, ``threads``.  Timings are reported, never asserted.
+``ns_per_element``, ``gflops``, ``threads``.  Timings are reported, never asserted.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "numerics.hadamard.bench",
     "numerics.jl.bench",
     "numerics.butterfly.bench",
+    "numerics.wide.bench",
 )
 
 
@@ -53,7 +54,7 @@ def time_call(fn: Callable[[], object], *, min_time: float = 0.05, repeat: int =
 
 
 def format_rows(rows: Sequence[dict]) -> str:
-    cols = ["group", "name", "dtype", "n", "batch", "threads", "seconds", "ns_per_element", "baseline", "ratio"]
+    cols = ["group", "name", "dtype", "n", "batch", "threads", "seconds", "ns_per_element", "gflops", "baseline", "ratio"]
     cols = [c for c in cols if any(c in r for r in rows)]
 
     def cell(r, c):

@@ -11,6 +11,7 @@ KERNEL_MODULES = [
     "numerics.jl._kernels",
     "numerics.butterfly._kernels",
     "numerics.nn._kernels",
+    "numerics.wide._kernels",
 ]
 
 

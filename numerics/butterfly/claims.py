@@ -270,7 +270,7 @@ def check_cost(*, seed: int, max_log2n: int, max_log2n_dense: int, time_log2ns: 
     paper=PAPER,
     theory="theory/butterfly_networks.md",
     notebook="notebooks/04_butterfly_networks.ipynb#butterfly.replace-dense",
-    quick={"n_seeds": 5, "width": 1024, "hidden": 1, "l": 128, "digits_epochs": 15, "names_epochs": 12,
+    quick={"n_seeds": 5, "width": 1024, "hidden": 1, "l": 128, "digits_epochs": 12, "names_epochs": 10,
            "names_samples": 6000, "names_features": 256},
     full={"n_seeds": 5, "width": 1024, "hidden": 2, "l": 128, "digits_epochs": 40, "names_epochs": 15,
           "names_samples": 0, "names_features": 1024},
