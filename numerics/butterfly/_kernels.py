@@ -154,7 +154,6 @@ def _factor_backward(x, h, tw, t, m, acc):
     """
     n = x.shape[0]
     s = 1 << t
-    zero = acc[0, 0, 0, 0] * 0
     for base in range(0, n, 2 * s):
         p0 = base >> 1
         for k in range(s):
@@ -168,11 +167,19 @@ def _factor_backward(x, h, tw, t, m, acc):
             xj_ = x[i + s]
             hi_ = h[i]
             hj_ = h[i + s]
-            s00 = zero
-            s01 = zero
-            s10 = zero
-            s11 = zero
-            for r in range(m):
+            # Row 0 starts the sums: they keep the dtype of the data (``acc[...] * 0``
+            # would promote float32 to float64 and stop the loop from vectorising).
+            xi = xi_[0]
+            xj = xj_[0]
+            hi = hi_[0]
+            hj = hj_[0]
+            s00 = hi * xi
+            s01 = hi * xj
+            s10 = hj * xi
+            s11 = hj * xj
+            hi_[0] = a * hi + c * hj
+            hj_[0] = b * hi + d * hj
+            for r in range(1, m):
                 xi = xi_[r]
                 xj = xj_[r]
                 hi = hi_[r]
