@@ -42,6 +42,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "numerics.jl.claims",
     "numerics.sketching.claims",
     "numerics.butterfly.claims",
+    "numerics.landscape.claims",
     "numerics.wide.claims",
 )
 
