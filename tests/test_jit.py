@@ -12,6 +12,7 @@ KERNEL_MODULES = [
     "numerics.butterfly._kernels",
     "numerics.nn._kernels",
     "numerics.wide._kernels",
+    "numerics.kaleidoscope._kernels",
 ]
 
 

@@ -44,6 +44,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "numerics.butterfly.claims",
     "numerics.landscape.claims",
     "numerics.wide.claims",
+    "numerics.kaleidoscope.claims",
 )
 
 _REGISTRY: dict[str, "Claim"] = {}
