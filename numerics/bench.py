@@ -25,6 +25,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "numerics.jl.bench",
     "numerics.butterfly.bench",
     "numerics.wide.bench",
+    "numerics.factorize.bench",
     "numerics.kaleidoscope.bench",
 )
 

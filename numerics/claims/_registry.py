@@ -43,6 +43,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "numerics.sketching.claims",
     "numerics.butterfly.claims",
     "numerics.landscape.claims",
+    "numerics.factorize.claims",
     "numerics.wide.claims",
     "numerics.kaleidoscope.claims",
 )

@@ -1,0 +1,31 @@
+"""Factorizations of dense matrices into structured ones.
+
+* :func:`monarch_project` / :class:`Monarch`: the optimal Monarch approximation
+  (block-diagonal, permutation, block-diagonal) from rank-one SVDs of slices.
+* :func:`butterfly_factorize`: exact hierarchical butterfly factorization (rank-one
+  SVDs of ``2 x k`` sub-blocks, level by level) with an optional known permutation.
+* :func:`learn_factorization`: learned ``BP`` / ``BPBP`` factorization with a relaxed
+  permutation (Adam then L-BFGS, hand-written gradients).
+* :func:`target_matrix`: the transforms of the learned-butterfly table.
+"""
+from .monarch import MONARCH_DTYPES, Monarch, monarch_project
+
+__all__ = ["Monarch", "monarch_project", "MONARCH_DTYPES"]
+from .exact import ButterflyFactorization, butterfly_factorize, check_permutation  # noqa: E402
+
+__all__ += ["ButterflyFactorization", "butterfly_factorize", "check_permutation"]
+from .learned import (  # noqa: E402
+    KINDS,
+    LearnedFactorization,
+    bp_loss_and_grad,
+    hard_permutation,
+    learn_factorization,
+    permutation_steps,
+    relaxed_permutation,
+)
+
+__all__ += ["KINDS", "LearnedFactorization", "bp_loss_and_grad", "hard_permutation", "learn_factorization",
+            "permutation_steps", "relaxed_permutation"]
+from .targets import TARGETS, target_matrix  # noqa: E402
+
+__all__ += ["TARGETS", "target_matrix"]

@@ -1,0 +1,55 @@
+"""Dense target matrices for the learned-factorization table (all scaled to entries of order ``1/sqrt n``).
+
+* ``dft``: ``fft(eye(n)) / sqrt n`` (complex, unitary);
+* ``dct``, ``dst``: orthonormal DCT-II and DST-II (``scipy.fft``);
+* ``hadamard``: ``H_n / sqrt n`` (Sylvester order);
+* ``hartley``: ``cas(2 pi j k / n) / sqrt n`` with ``cas = cos + sin``;
+* ``convolution``: circulant matrix of a Gaussian filter (``c / sqrt n``), ``C x = c * x`` (cyclic);
+* ``legendre``: ``P_j(x_i) / sqrt n``, ``P_j`` the Legendre polynomials, ``x_i`` the ``n`` equispaced points of
+  ``[-1, 1]`` (endpoints included);
+* ``hilbert``: ``1 / (i + j + 1)``;
+* ``randn``: i.i.d. ``N(0, 1/n)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from numerics._validation import check_power_of_two, check_rng
+
+__all__ = ["TARGETS", "target_matrix"]
+
+TARGETS = ("dft", "dct", "dst", "hadamard", "hartley", "convolution", "legendre", "hilbert", "randn")
+
+
+def target_matrix(name: str, n, *, seed=None) -> np.ndarray:
+    """The ``n x n`` target ``name`` (one of :data:`TARGETS`); ``seed`` only matters for convolution and randn."""
+    import scipy.fft
+    import scipy.linalg
+    from numpy.polynomial import legendre
+
+    if name not in TARGETS:
+        raise ValueError(f"name must be one of {TARGETS}, got name={name!r}")
+    n = check_power_of_two("n", n)
+    rng = check_rng("seed", seed)
+    s = 1.0 / np.sqrt(n)
+    I = np.eye(n)
+    if name == "dft":
+        return np.fft.fft(I, axis=0) * s
+    if name == "dct":
+        return scipy.fft.dct(I, type=2, norm="ortho", axis=0)
+    if name == "dst":
+        return scipy.fft.dst(I, type=2, norm="ortho", axis=0)
+    if name == "hadamard":
+        return scipy.linalg.hadamard(n).astype(np.float64) * s
+    if name == "hartley":
+        jk = 2 * np.pi * np.outer(np.arange(n), np.arange(n)) / n
+        return (np.cos(jk) + np.sin(jk)) * s
+    if name == "convolution":
+        c = rng.standard_normal(n) * s
+        return scipy.linalg.circulant(c)
+    if name == "legendre":
+        x = np.linspace(-1.0, 1.0, n)
+        return legendre.legvander(x, n - 1) * s
+    if name == "hilbert":
+        return scipy.linalg.hilbert(n)
+    return rng.standard_normal((n, n)) * s

@@ -1,0 +1,319 @@
+"""Factorizations: Monarch projection, exact hierarchical butterfly factorization, learned BP/BPBP."""
+import itertools
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+from numerics.butterfly import Butterfly, bit_reversal_permutation
+from numerics.butterfly._reference import butterfly_dense_reference
+from numerics.factorize import (
+    Monarch,
+    bp_loss_and_grad,
+    butterfly_factorize,
+    hard_permutation,
+    learn_factorization,
+    monarch_project,
+    permutation_steps,
+    relaxed_permutation,
+    target_matrix,
+    TARGETS,
+)
+from numerics.factorize.learned import _Model
+from numerics.factorize.monarch import monarch_slices
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+
+
+def _rand(rng, shape, dtype):
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def _tol(dtype):
+    return 1e-4 if np.dtype(dtype) in (np.float32, np.complex64) else 1e-12
+
+
+# ------------------------------------------------------------------------------------ Monarch
+
+
+def _monarch_dense_oracle(Lb, Rb):
+    """``P^T L P R`` built from explicit dense factors (independent of ``Monarch.todense``)."""
+    m, b = Lb.shape[0], Lb.shape[1]
+    n = b * m
+    R = scipy.linalg.block_diag(*Rb)
+    L = scipy.linalg.block_diag(*Lb)
+    # P: position j1 m + k -> k b + j1
+    P = np.zeros((n, n))
+    for j1 in range(b):
+        for k in range(m):
+            P[k * b + j1, j1 * m + k] = 1
+    return P.T @ L @ P @ R
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("b,m", [(1, 4), (4, 1), (2, 3), (3, 2), (4, 4), (2, 8)])
+def test_monarch_matches_dense_factors(dtype, b, m):
+    rng = np.random.default_rng(b * 10 + m)
+    Lb, Rb = _rand(rng, (m, b, b), dtype), _rand(rng, (b, m, m), dtype)
+    M = Monarch(Lb, Rb)
+    D = _monarch_dense_oracle(Lb.astype(np.complex128), Rb.astype(np.complex128))
+    tol = _tol(dtype) * 10
+    np.testing.assert_allclose(M.todense(), D, atol=tol)
+    X = _rand(rng, (b * m, 3), dtype)
+    np.testing.assert_allclose(M @ X, D @ X, atol=tol)
+    np.testing.assert_allclose(M @ X[:, 0], D @ X[:, 0], atol=tol)
+    np.testing.assert_allclose(M.H @ X, D.conj().T @ X, atol=tol)
+    assert M.n_params == M.flops_per_vector == b * m * (b + m)
+    assert M.todense().dtype == np.dtype(dtype)
+
+
+def test_monarch_noncontiguous_input():
+    rng = np.random.default_rng(0)
+    M = Monarch(rng.standard_normal((4, 4, 4)), rng.standard_normal((4, 4, 4)))
+    X = rng.standard_normal((32, 10))[::2, ::3]
+    np.testing.assert_allclose(M @ X, M.todense() @ X, atol=1e-12)
+    A = rng.standard_normal((32, 32))[::2, ::2]
+    np.testing.assert_allclose(monarch_project(A, 4).todense(), monarch_project(A.copy(), 4).todense(), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_monarch_project_recovers_and_error_formula(dtype):
+    rng = np.random.default_rng(1)
+    for b, m in [(2, 8), (4, 4), (8, 2), (3, 5)]:
+        T = Monarch(_rand(rng, (m, b, b), dtype), _rand(rng, (b, m, m), dtype)).todense()
+        P = monarch_project(T, b)
+        assert P.dtype == np.dtype(dtype)
+        assert np.linalg.norm(P.todense() - T) <= 100 * _tol(dtype) * np.linalg.norm(T)
+        A = _rand(rng, (b * m, b * m), dtype)
+        P, err = monarch_project(A, b, return_error=True)
+        assert abs(np.linalg.norm(A - P.todense()) - err) <= 100 * _tol(dtype) * np.linalg.norm(A)
+
+
+def test_monarch_project_beats_oracle_per_slice():
+    """Independent oracle: the optimum error is the rank-one SVD residual of every slice (scipy.linalg.svd)."""
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((24, 24))
+    for b in (2, 3, 4, 6, 8, 12):
+        S = monarch_slices(A, b)
+        resid = sum(np.sum(scipy.linalg.svdvals(S[k, j])[1:] ** 2) for k in range(S.shape[0]) for j in range(S.shape[1]))
+        _, err = monarch_project(A, b, return_error=True)
+        assert err == pytest.approx(np.sqrt(resid), rel=1e-12)
+
+
+def test_monarch_projection_not_improved_by_perturbations():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((16, 16))
+    M = monarch_project(A, 4)
+    e0 = np.linalg.norm(A - M.todense())
+    for _ in range(200):
+        sc = 10.0 ** rng.uniform(-6, -1)
+        Mp = Monarch(M.left + sc * rng.standard_normal(M.left.shape), M.right + sc * rng.standard_normal(M.right.shape))
+        assert np.linalg.norm(A - Mp.todense()) >= e0 * (1 - 1e-14)
+
+
+def test_monarch_bad_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="square"):
+        monarch_project(rng.standard_normal((4, 6)), 2)
+    with pytest.raises(ValueError, match="n_blocks=3 does not divide the size n=8"):
+        monarch_project(rng.standard_normal((8, 8)), 3)
+    with pytest.raises(TypeError, match="n_blocks must be an integer"):
+        monarch_project(rng.standard_normal((8, 8)), 2.0)
+    A = rng.standard_normal((8, 8))
+    A[1, 2] = np.nan
+    with pytest.raises(ValueError, match="A contains NaN"):
+        monarch_project(A, 2)
+    with pytest.raises(TypeError, match="A has dtype int64"):
+        monarch_project(np.ones((4, 4), dtype=np.int64), 2)
+    with pytest.raises(ValueError, match="expected right of shape"):
+        Monarch(np.ones((2, 2, 2)), np.ones((2, 3, 3)))
+    with pytest.raises(TypeError, match="same dtype"):
+        Monarch(np.ones((2, 2, 2)), np.ones((2, 2, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match="expected 4 rows"):
+        Monarch(np.ones((2, 2, 2)), np.ones((2, 2, 2))) @ np.ones(5)
+
+
+# ------------------------------------------------------------------------------ exact butterfly
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("increasing", [True, False])
+def test_exact_recovers_random_butterflies(dtype, increasing):
+    rng = np.random.default_rng(4)
+    for n in (2, 4, 8, 32, 128):
+        B = Butterfly.random(n, seed=rng, dtype=dtype, increasing=increasing)
+        D = butterfly_dense_reference(np.asarray(B.twiddles), increasing)
+        perm = rng.permutation(n)
+        A = D[:, np.argsort(perm)]  # A = B P with P = eye[perm]
+        res = butterfly_factorize(A, perm, increasing=increasing)
+        assert res.butterfly.dtype == np.dtype(dtype)
+        assert res.rel_error <= 10 * _tol(dtype)
+        oracle = butterfly_dense_reference(np.asarray(res.butterfly.twiddles), increasing)[:, np.argsort(perm)]
+        assert np.linalg.norm(oracle - A) <= 10 * _tol(dtype) * np.linalg.norm(A)
+        np.testing.assert_allclose(res.todense(), oracle, atol=10 * _tol(dtype))
+
+
+def test_exact_hadamard_and_dft():
+    for n in (2, 4, 64, 512):
+        H = scipy.linalg.hadamard(n).astype(np.float64)
+        assert butterfly_factorize(H).rel_error <= 1e-13
+        F = np.fft.fft(np.eye(n), axis=0)
+        r = butterfly_factorize(F, bit_reversal_permutation(n))
+        assert r.exact and r.rel_error <= 1e-13
+        x = np.random.default_rng(n).standard_normal(n)
+        np.testing.assert_allclose(r.butterfly @ x[r.perm], np.fft.fft(x), atol=1e-10)
+
+
+def test_exact_on_unstructured_reports_error_without_failing():
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((64, 64))
+    r = butterfly_factorize(A)
+    assert not r.exact and 0.1 < r.rel_error < 1.5
+    assert r.rel_error == pytest.approx(np.linalg.norm(A - r.todense()) / np.linalg.norm(A), rel=1e-10)
+    r0 = butterfly_factorize(np.zeros((8, 8)))
+    assert r0.rel_error == 0.0
+    F = np.fft.fft(np.eye(16), axis=0)
+    assert butterfly_factorize(F).rel_error > 0.1  # DFT without its permutation is not a butterfly
+    assert np.isnan(butterfly_factorize(A, compute_error=False).rel_error)
+
+
+def test_exact_noncontiguous():
+    F = np.fft.fft(np.eye(64), axis=0)
+    big = np.zeros((128, 128), dtype=complex)
+    big[::2, ::2] = F
+    r = butterfly_factorize(big[::2, ::2], bit_reversal_permutation(64))
+    assert r.rel_error <= 1e-13
+
+
+def test_exact_bad_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="square"):
+        butterfly_factorize(rng.standard_normal((8, 4)))
+    with pytest.raises(ValueError, match="n=12, which is not a power of two"):
+        butterfly_factorize(rng.standard_normal((12, 12)))
+    with pytest.raises(ValueError, match="n >= 2"):
+        butterfly_factorize(np.ones((1, 1)))
+    A = rng.standard_normal((8, 8))
+    A[0, 0] = np.nan
+    with pytest.raises(ValueError, match="A contains NaN"):
+        butterfly_factorize(A)
+    with pytest.raises(ValueError, match="not a permutation of range\\(8\\) \\(repeated"):
+        butterfly_factorize(rng.standard_normal((8, 8)), [0, 0, 1, 2, 3, 4, 5, 6])
+    with pytest.raises(ValueError, match="not a permutation of range\\(8\\) \\(out of range"):
+        butterfly_factorize(rng.standard_normal((8, 8)), [0, 1, 2, 3, 4, 5, 6, 8])
+    with pytest.raises(ValueError, match="perm must have shape \\(8,\\)"):
+        butterfly_factorize(rng.standard_normal((8, 8)), [0, 1, 2])
+    with pytest.raises(TypeError, match="perm must be an integer array"):
+        butterfly_factorize(rng.standard_normal((8, 8)), np.arange(8.0))
+    with pytest.raises(TypeError, match="A has dtype int64"):
+        butterfly_factorize(np.ones((4, 4), dtype=np.int64))
+
+
+# ------------------------------------------------------------------------------------ learned
+
+
+def test_relaxed_permutation_steps_and_bit_reversal():
+    for n in (4, 8, 32):
+        K = 3 * (n.bit_length() - 2)
+        assert len(permutation_steps(n)) == K
+        sep_only = np.tile([50.0, -50.0, -50.0], K // 3)
+        np.testing.assert_array_equal(hard_permutation(sep_only), bit_reversal_permutation(n))
+        # at saturated logits the relaxed matrix is the hard permutation matrix
+        for bits in itertools.islice(itertools.product([-50.0, 50.0], repeat=K), 20):
+            z = np.array(bits)
+            P = relaxed_permutation(z)
+            np.testing.assert_allclose(P, np.eye(n)[hard_permutation(z)], atol=1e-15)
+    z = np.zeros(6)
+    P = relaxed_permutation(z)
+    np.testing.assert_allclose(P.sum(axis=0), 1.0)  # doubly stochastic
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+
+
+def _fd_check(A, kind, cplx, seed):
+    rng = np.random.default_rng(seed)
+    m = _Model(np.asarray(A), kind, cplx)
+    th = m.init(rng, logit_scale=1.0)
+    f, g = bp_loss_and_grad(A, th, kind, complex_twiddles=cplx)
+    eps = 1e-6
+    idx = rng.choice(th.size, size=min(th.size, 40), replace=False)
+    idx = np.union1d(idx, np.arange(th.size - m.K, th.size))  # always all logits of the last pair
+    fd = np.empty(idx.size)
+    for t, i in enumerate(idx):
+        e = np.zeros_like(th)
+        e[i] = eps
+        fd[t] = (bp_loss_and_grad(A, th + e, kind, complex_twiddles=cplx)[0]
+                 - bp_loss_and_grad(A, th - e, kind, complex_twiddles=cplx)[0]) / (2 * eps)
+    assert np.max(np.abs(fd - g[idx])) <= 1e-6 * max(1.0, np.max(np.abs(g)))
+
+
+@pytest.mark.parametrize("kind", ["BP", "BPBP"])
+@pytest.mark.parametrize("cplx", [False, True])
+def test_learned_gradients_finite_differences(kind, cplx):
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((8, 8))
+    if cplx:
+        A = A + 1j * rng.standard_normal((8, 8))
+    _fd_check(A, kind, cplx, 11)
+
+
+def test_learned_loss_matches_dense_model():
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((8, 8))
+    m = _Model(A, "BPBP", False)
+    th = m.init(rng, logit_scale=2.0)
+    (tw1, z1), (tw2, z2) = m.unpack(th)
+    M = (butterfly_dense_reference(tw1) @ relaxed_permutation(z1) @ butterfly_dense_reference(tw2)
+         @ relaxed_permutation(z2))
+    f, _ = bp_loss_and_grad(A, th, "BPBP")
+    assert f == pytest.approx(np.mean((M - A) ** 2), rel=1e-12)
+
+
+def test_learned_recovers_dft_and_hadamard_small():
+    F = target_matrix("dft", 8)
+    r = learn_factorization(F, "BP", restarts=4, adam_steps=200, lbfgs_iters=300, seed=0)
+    assert r.rmse <= 1e-8
+    np.testing.assert_allclose(r.todense(), F, atol=1e-7)
+    # the learned permutation is a correct one: F P^T is exactly a butterfly
+    assert butterfly_factorize(F, r.perms[0]).rel_error <= 1e-12
+    H = target_matrix("hadamard", 8)
+    assert learn_factorization(H, "BP", restarts=4, adam_steps=200, lbfgs_iters=300, seed=0).rmse <= 1e-8
+
+
+def test_targets():
+    for name in TARGETS:
+        A = target_matrix(name, 8, seed=0)
+        assert A.shape == (8, 8) and np.isfinite(A).all()
+    for name in ("dft", "dct", "dst", "hadamard", "hartley"):
+        A = target_matrix(name, 16)
+        np.testing.assert_allclose(A.conj().T @ A, np.eye(16), atol=1e-12)  # orthonormal / unitary
+    x = np.random.default_rng(0).standard_normal(8)
+    C = target_matrix("convolution", 8, seed=1)
+    c = C[:, 0]
+    np.testing.assert_allclose(C @ x, np.real(np.fft.ifft(np.fft.fft(c) * np.fft.fft(x))), atol=1e-12)
+
+
+def test_learned_bad_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="complex_twiddles=False"):
+        learn_factorization(target_matrix("dft", 8), complex_twiddles=False)
+    with pytest.raises(ValueError, match="square"):
+        learn_factorization(rng.standard_normal((8, 4)))
+    with pytest.raises(ValueError, match="n=6; the learned butterfly factorization needs n a power of two"):
+        learn_factorization(rng.standard_normal((6, 6)))
+    A = rng.standard_normal((8, 8))
+    A[3, 3] = np.inf
+    with pytest.raises(ValueError, match="A contains NaN or inf"):
+        learn_factorization(A)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        learn_factorization(rng.standard_normal((8, 8)), kind="PB")
+    with pytest.raises(TypeError, match="A has dtype float32"):
+        learn_factorization(rng.standard_normal((8, 8)).astype(np.float32))
+    with pytest.raises(ValueError, match="theta has length 3"):
+        bp_loss_and_grad(rng.standard_normal((8, 8)), np.zeros(3))
+    with pytest.raises(ValueError, match="name must be one of"):
+        target_matrix("fft", 8)
+    with pytest.raises(ValueError, match="logits must have length"):
+        relaxed_permutation(np.zeros(4))
