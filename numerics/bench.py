@@ -27,6 +27,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "numerics.wide.bench",
     "numerics.factorize.bench",
     "numerics.kaleidoscope.bench",
+    "numerics.gblr.bench",
 )
 
 

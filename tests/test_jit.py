@@ -13,6 +13,7 @@ KERNEL_MODULES = [
     "numerics.nn._kernels",
     "numerics.wide._kernels",
     "numerics.kaleidoscope._kernels",
+    "numerics.gblr._kernels",
 ]
 
 

@@ -46,6 +46,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "numerics.factorize.claims",
     "numerics.wide.claims",
     "numerics.kaleidoscope.claims",
+    "numerics.gblr.claims",
 )
 
 _REGISTRY: dict[str, "Claim"] = {}
