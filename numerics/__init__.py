@@ -38,7 +38,7 @@ _LAZY = {
     "bit_reversal_permutation": "numerics.butterfly",
     "TruncatedButterfly": "numerics.butterfly",
 }
-_SUBPACKAGES = ("hadamard", "jl", "sketching", "butterfly", "nn", "landscape", "wide", "factorize", "kaleidoscope", "gblr", "datasets", "claims", "plotting", "stats", "bench", "reproduce")
+_SUBPACKAGES = ("hadamard", "jl", "sketching", "butterfly", "nn", "landscape", "wide", "factorize", "kaleidoscope", "gblr", "unitary", "datasets", "claims", "plotting", "stats", "bench", "reproduce")
 
 __all__ = sorted(_LAZY) + list(_SUBPACKAGES)
 

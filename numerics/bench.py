@@ -28,6 +28,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "numerics.factorize.bench",
     "numerics.kaleidoscope.bench",
     "numerics.gblr.bench",
+    "numerics.unitary.bench",
 )
 
 

@@ -47,6 +47,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "numerics.wide.claims",
     "numerics.kaleidoscope.claims",
     "numerics.gblr.claims",
+    "numerics.unitary.claims",
 )
 
 _REGISTRY: dict[str, "Claim"] = {}
