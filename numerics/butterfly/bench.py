@@ -23,6 +23,7 @@ measured size).  Timings are reported, never asserted.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -129,8 +130,15 @@ def run(quick: bool = True) -> list[dict]:
                             ("butterfly-fwd", lambda: butterfly_forward(X, tw), lambda: X @ W.T, 1),
                             ("butterfly-fwdbwd", fwdbwd, dense_fwdbwd, 3),
                         ):
-                            td = time_call(fd, min_time=min_time, repeat=rep)
+                            # OpenBLAS worker threads keep spinning for about 0.1 s after a
+                            # product; a Numba thread woken on the same core then waits a whole
+                            # scheduler slice (measured: 8 ms steps at n = 128, 2x at n = 4096).
+                            # So the butterfly is timed first, after the previous dense product's
+                            # threads have gone to sleep; Numba's pool waits passively
+                            # (numerics._jit), so it does not disturb the dense timing after it.
+                            time.sleep(0.3)
                             tb = time_call(fb, min_time=min_time, repeat=rep)
+                            td = time_call(fd, min_time=min_time, repeat=rep)
                             rows.append(_row(group, DENSE[group], dtype, n, threads, td, k * f_de))
                             rows.append(_row(group, BUTTERFLY[group], dtype, n, threads, tb, k * f_bf, DENSE[group], td))
     finally:
