@@ -90,3 +90,15 @@ def test_readme_lists_every_claim():
     readme = (ROOT / "README.md").read_text()
     missing = [c.id for c in all_claims() if f"`{c.id}`" not in readme]
     assert not missing
+
+
+def test_readme_python_examples_run():
+    """The code blocks of the README's "Using the library" section run as printed."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks
+    namespace: dict = {}
+    exec(compile("\n".join(blocks), "README.md", "exec"), namespace)
+    assert namespace["hist"].epochs == 2
