@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator
 
+from numerics._linop import SquareOperator
 from numerics._validation import check_array, check_finite, check_power_of_two, check_rng
 
 __all__ = ["Butterfly", "bit_reversal_permutation", "PARALLEL_MIN_ROWS", "TWIDDLE_DTYPES"]
@@ -102,7 +102,7 @@ def bit_reversal_permutation(n) -> np.ndarray:
     return rev
 
 
-class Butterfly(LinearOperator):
+class Butterfly(SquareOperator):
     """A butterfly matrix ``B`` of size ``n x n`` given by its twiddles.
 
     Parameters
@@ -139,6 +139,9 @@ class Butterfly(LinearOperator):
     >>> bool(np.allclose(F @ x[bit_reversal_permutation(8)], np.fft.fft(x)))
     True
     """
+
+    _noun = "butterfly"
+    _input_dtypes = TWIDDLE_DTYPES
 
     def __init__(self, twiddles, *, increasing: bool = True):
         tw = _check_twiddles(twiddles)
@@ -322,16 +325,6 @@ class Butterfly(LinearOperator):
             self._cast[(dtype, adjoint)] = tw
         return tw
 
-    def _check_input(self, name: str, x, ndim: tuple) -> np.ndarray:
-        x = check_array(name, x, ndim=ndim, dtypes=TWIDDLE_DTYPES, finite=False)
-        if x.shape[0] != self.n:
-            raise ValueError(
-                f"{name} has shape {x.shape}; expected {self.n} rows "
-                f"(shape ({self.n},) or ({self.n}, k)) for a butterfly of shape {self.shape}"
-            )
-        check_finite(name, x)
-        return x
-
     def apply_rows(self, X, *, adjoint: bool = False) -> np.ndarray:
         """Apply ``B`` (or ``B^H``) to every row of ``X``: returns ``X @ B.T`` (or ``X @ conj(B)``).
 
@@ -368,36 +361,17 @@ class Butterfly(LinearOperator):
         kern(src, tw, order, out, tile_rows(dt))
         return out
 
-    def matvec(self, x):
-        x = self._check_input("x", x, (1, 2))
-        return super().matvec(x)
-
-    def rmatvec(self, x):
-        x = self._check_input("x", x, (1, 2))
-        return super().rmatvec(x)
-
-    def matmat(self, X):
-        X = self._check_input("X", X, (2,))
-        return super().matmat(X)
-
-    def rmatmat(self, X):
-        X = self._check_input("X", X, (2,))
-        return super().rmatmat(X)
-
+    # Public products check their input once (SquareOperator); the private ones run on it.
     def _matvec(self, x):
-        x = self._check_input("x", x, (1, 2))
         return self._apply(x.reshape(1, -1), False).reshape(x.shape)
 
     def _rmatvec(self, x):
-        x = self._check_input("x", x, (1, 2))
         return self._apply(x.reshape(1, -1), True).reshape(x.shape)
 
     def _matmat(self, X):
-        X = self._check_input("X", X, (2,))
         return self._apply(X.T, False).T
 
     def _rmatmat(self, X):
-        X = self._check_input("X", X, (2,))
         return self._apply(X.T, True).T
 
     def _adjoint(self) -> "Butterfly":

@@ -35,8 +35,8 @@ multiply-adds per vector (``flops_per_vector``); for ``b = m = sqrt n`` this is
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator
 
+from numerics._linop import SquareOperator
 from numerics._validation import check_array, check_finite, check_int
 
 __all__ = ["Monarch", "monarch_project", "MONARCH_DTYPES"]
@@ -62,7 +62,7 @@ def _check_blocks(n: int, n_blocks) -> int:
     return b
 
 
-class Monarch(LinearOperator):
+class Monarch(SquareOperator):
     """A Monarch matrix ``M = P^T L P R`` (see the module docstring for the layout).
 
     Parameters
@@ -93,6 +93,9 @@ class Monarch(LinearOperator):
     >>> bool(np.allclose(M @ x, M.todense() @ x))
     True
     """
+
+    _noun = "Monarch matrix"
+    _input_dtypes = MONARCH_DTYPES
 
     def __init__(self, left, right):
         Lb = check_array("left", left, ndim=3, dtypes=MONARCH_DTYPES, finite=False)
@@ -133,13 +136,6 @@ class Monarch(LinearOperator):
     def __repr__(self) -> str:
         return f"<Monarch: n={self.n}, n_blocks={self.n_blocks}, block_size={self.block_size}, dtype={self.dtype}>"
 
-    def _check_input(self, name, x, ndim):
-        x = check_array(name, x, ndim=ndim, dtypes=MONARCH_DTYPES, finite=False)
-        if x.shape[0] != self.n:
-            raise ValueError(f"{name} has shape {x.shape}; expected {self.n} rows for a Monarch matrix of shape {self.shape}")
-        check_finite(name, x)
-        return x
-
     def _apply(self, X: np.ndarray, adjoint: bool) -> np.ndarray:
         """``M @ X`` (or ``M^H @ X``) for ``X`` of shape ``(n, c)``, by batched block products."""
         b, m = self.n_blocks, self.block_size
@@ -155,22 +151,6 @@ class Monarch(LinearOperator):
         Z = np.conj(Lb.transpose(0, 2, 1)) @ Xr
         Y = np.conj(Rb.transpose(0, 2, 1)) @ Z.transpose(1, 0, 2)
         return np.ascontiguousarray(Y).reshape(self.n, c)
-
-    def matvec(self, x):
-        x = self._check_input("x", x, (1, 2))
-        return super().matvec(x)
-
-    def rmatvec(self, x):
-        x = self._check_input("x", x, (1, 2))
-        return super().rmatvec(x)
-
-    def matmat(self, X):
-        X = self._check_input("X", X, (2,))
-        return super().matmat(X)
-
-    def rmatmat(self, X):
-        X = self._check_input("X", X, (2,))
-        return super().rmatmat(X)
 
     def _matvec(self, x):
         x = self._check_input("x", x, (1, 2))

@@ -23,8 +23,8 @@ counting a complex entry as one parameter (as the paper does).
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator
 
+from numerics._linop import SquareOperator
 from numerics._validation import check_array, check_finite, check_int, check_rng
 from numerics.butterfly.functional import butterfly_backward, butterfly_forward
 from numerics.butterfly.operator import TWIDDLE_DTYPES
@@ -81,7 +81,7 @@ def _adjoint_blocks(tw: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.conj(np.swapaxes(tw, -1, -2)))
 
 
-class Kaleidoscope(LinearOperator):
+class Kaleidoscope(SquareOperator):
     """A kaleidoscope matrix in ``(BB*)^w_e``: top-left ``n x n`` corner of ``M_{w-1} ... M_0``, ``M_k = B_k B*_k``.
 
     Parameters
@@ -111,6 +111,9 @@ class Kaleidoscope(LinearOperator):
     >>> bool(np.allclose(K @ x, K.todense() @ x))
     True
     """
+
+    _noun = "kaleidoscope"
+    _input_dtypes = TWIDDLE_DTYPES
 
     def __init__(self, twiddles, n=None):
         tw = check_kaleidoscope_twiddles(twiddles)
@@ -205,25 +208,6 @@ class Kaleidoscope(LinearOperator):
                 Z = butterfly_forward(Z, tw[k, 1], increasing=False)
                 Z = butterfly_forward(Z, tw[k, 0], increasing=True)
         return np.ascontiguousarray(Z[:, : self.n])
-
-    def _check_input(self, name, x, ndim):
-        x = check_array(name, x, ndim=ndim, dtypes=TWIDDLE_DTYPES, finite=False)
-        if x.shape[0] != self.n:
-            raise ValueError(f"{name} has shape {x.shape}; expected {self.n} rows for a kaleidoscope of shape {self.shape}")
-        check_finite(name, x)
-        return x
-
-    def matvec(self, x):
-        return super().matvec(self._check_input("x", x, (1, 2)))
-
-    def rmatvec(self, x):
-        return super().rmatvec(self._check_input("x", x, (1, 2)))
-
-    def matmat(self, X):
-        return super().matmat(self._check_input("X", X, (2,)))
-
-    def rmatmat(self, X):
-        return super().rmatmat(self._check_input("X", X, (2,)))
 
     def _matvec(self, x):
         return self._apply(x.reshape(1, -1), False).reshape(x.shape)
