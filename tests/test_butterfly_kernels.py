@@ -9,7 +9,13 @@ from numerics.butterfly._reference import (
     butterfly_dense_reference,
     butterfly_forward_reference,
 )
-from numerics.butterfly.functional import butterfly_backward, butterfly_forward, tile_rows
+from numerics.butterfly.functional import (
+    _backward_plan,
+    _backward_unplan,
+    butterfly_backward,
+    butterfly_forward,
+    tile_rows,
+)
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 RTOL = {np.float32: 2e-5, np.float64: 1e-13, np.complex64: 2e-5, np.complex128: 1e-13}
@@ -116,7 +122,7 @@ def test_parallel_and_serial_kernels_agree(dtype):
     n = 64
     tw = _tw(rng, n, dtype)
     order = np.arange(6, dtype=np.int64)
-    X, H = _rand(rng, (203, n), dtype), _rand(rng, (203, n), dtype)
+    X, H = _rand(rng, (203, n), dtype), _rand(rng, (203, n), dtype)  # 203: tiles of m < T rows too
     for T in (tile_rows(dtype), 8):
         Y1, Y2 = np.empty_like(X), np.empty_like(X)
         K.butterfly_tiles(X, tw, order, Y1, T)
@@ -126,13 +132,21 @@ def test_parallel_and_serial_kernels_agree(dtype):
         Z = X.copy()
         K.butterfly_tiles(Z, tw, order, Z, T)
         np.testing.assert_array_equal(Z, Y1)
-        G0, a0 = np.empty_like(X), np.zeros((1,) + tw.shape, dtype)
-        K.butterfly_tiles_backward_serial(X, H, tw, order, G0, a0, T)
-        for C in (1, 2, 3):
-            G1, a1 = np.empty_like(X), np.zeros((C,) + tw.shape, dtype)
-            K.butterfly_tiles_backward(X, H, tw, order, G1, a1, T)
-            np.testing.assert_array_equal(G1, G0)
-            _close(a1.sum(0), a0[0], RTOL[dtype] * 10)
+        for k in (6, 3, 4):  # whole tile, and split into blocks of 8 or 16 coordinates
+            for increasing in (True, False):
+                plan = _backward_plan(tw, increasing, k)
+                twb, twr = plan[0], plan[2]
+                G0, b0, r0 = np.empty_like(X), np.zeros((1,) + twb.shape, dtype), np.zeros((1,) + twr.shape, dtype)
+                K.butterfly_tiles_backward_serial(X, H, *plan, G0, b0, r0, T)
+                # the kernel takes H = conj(grad_Y) and returns the conjugated gradients (module doc)
+                rX, rtw = butterfly_backward_reference(X, tw, np.conj(H), increasing=increasing)
+                _close(G0, np.conj(rX), RTOL[dtype] * 10)
+                _close(_backward_unplan(b0, r0, n), np.conj(rtw), RTOL[dtype] * 10)
+                for C in (1, 2, 3):
+                    G1, b1, r1 = np.empty_like(X), np.zeros((C,) + twb.shape, dtype), np.zeros((C,) + twr.shape, dtype)
+                    K.butterfly_tiles_backward(X, H, *plan, G1, b1, r1, T)
+                    np.testing.assert_array_equal(G1, G0)
+                    _close(_backward_unplan(b1, r1, n), _backward_unplan(b0, r0, n), RTOL[dtype] * 10)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

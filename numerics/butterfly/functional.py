@@ -26,20 +26,67 @@ from .operator import TWIDDLE_DTYPES, _check_twiddles
 
 __all__ = ["butterfly_forward", "butterfly_backward"]
 
-# Rows per tile: 256 bytes of a row's coordinate in both kernels (the backward one keeps
-# ceil(log2 n / 2) copies of its tile); measured best on this AVX-512 machine for n = 2^10..2^13.
+# Rows per tile (measured on this AVX-512 machine for n = 2^10..2^13).  Forward: 256 bytes
+# of each coordinate, so the whole (n, T) tile stays in L2 up to n = 4096.  Backward: 1 KiB
+# of each coordinate: every pair of factors ends in four reductions over the tile's rows,
+# whose cost is only amortised over long rows (the fused pair kernel runs at 18 GFLOP/s
+# with 64 float32 rows and 40-55 with 256); the tile is then split into blocks and groups
+# of coordinates (see _kernels, "split backward") to stay in cache.
 _TILE_FORWARD = {np.dtype(np.float32): 64, np.dtype(np.float64): 32, np.dtype(np.complex64): 32,
                  np.dtype(np.complex128): 16}
-_TILE_BACKWARD = {np.dtype(np.float32): 64, np.dtype(np.float64): 32, np.dtype(np.complex64): 32,
-                  np.dtype(np.complex128): 16}
+_TILE_BACKWARD = {np.dtype(np.float32): 256, np.dtype(np.float64): 128, np.dtype(np.complex64): 128,
+                  np.dtype(np.complex128): 64}
+#: The backward kernel splits its tile into blocks and groups of coordinates from this size on.
+SPLIT_MIN_N = 512
 
 #: Below this many row entries (batch * n) the serial kernels are used.
 PARALLEL_MIN_ENTRIES = 1 << 15
 
 
-def tile_rows(dtype, backward: bool = False) -> int:
-    """Rows per tile the kernels use for ``dtype`` (forward or backward kernel)."""
-    return (_TILE_BACKWARD if backward else _TILE_FORWARD)[np.dtype(dtype)]
+def tile_rows(dtype, backward: bool = False, batch: int | None = None) -> int:
+    """Rows per tile the kernels use for ``dtype`` (forward or backward kernel).
+
+    With ``batch`` given, the backward tile shrinks (to a multiple of 16) so that
+    the batch still splits into at least two tiles per thread when it can.
+    """
+    T = (_TILE_BACKWARD if backward else _TILE_FORWARD)[np.dtype(dtype)]
+    if backward and batch is not None:
+        per_thread = -(-batch // (2 * numba.get_num_threads()))
+        T = min(T, max(16, -(-per_thread // 16) * 16))
+    return T
+
+
+def backward_split(n: int) -> int:
+    """``k``: the backward kernel applies the factors of stride ``< 2**k`` on blocks of ``2**k`` coordinates.
+
+    ``k = log2 n`` (no split) below :data:`SPLIT_MIN_N`, else ``ceil(log2 n / 2)``.
+    """
+    L = n.bit_length() - 1
+    return L if n < SPLIT_MIN_N else (L + 1) // 2
+
+
+def _backward_plan(tw: np.ndarray, increasing: bool, k: int):
+    """Twiddles and factor orders for the split backward kernel (layout in :mod:`._kernels`)."""
+    L = tw.shape[0]
+    n = 2 * tw.shape[1]
+    g1, g2 = 1 << k, n >> k
+    # factor t < k, block b: pair b * g1/2 + p;  factor k + u, group c: pair p * g1 + c
+    twb = np.ascontiguousarray(tw[:k].reshape(k, g2, g1 // 2, 2, 2).transpose(1, 0, 2, 3, 4))
+    twr = np.ascontiguousarray(tw[k:].reshape(L - k, g2 // 2, g1, 2, 2).transpose(2, 0, 1, 3, 4))
+    ob = _orders(k, increasing)
+    orr = _orders(L - k, increasing)
+    return twb, ob, twr, orr, bool(increasing)
+
+
+def _backward_unplan(accb: np.ndarray, accr: np.ndarray, n: int) -> np.ndarray:
+    """The twiddle gradient in the layout of ``tw`` from the split kernel's accumulators (summed over chunks)."""
+    gb = accb.sum(axis=0)
+    gr = accr.sum(axis=0)
+    k, Lr = gb.shape[1], gr.shape[1]
+    out = np.empty((k + Lr, n // 2, 2, 2), dtype=gb.dtype)
+    out[:k] = gb.transpose(1, 0, 2, 3, 4).reshape(k, n // 2, 2, 2)
+    out[k:] = gr.transpose(1, 2, 0, 3, 4).reshape(Lr, n // 2, 2, 2)
+    return out
 
 
 def use_parallel(batch: int, n: int, tile: int) -> bool:
@@ -160,9 +207,11 @@ def butterfly_backward(X, tw, grad_Y, *, increasing: bool = True):
     weights alike.
 
     The forward pass is recomputed inside each tile of rows (fused with the
-    backward pass), so the memory beyond the outputs is ``ceil(log2 n / 2) * n * T``
-    entries per thread (``T`` = :func:`tile_rows`), not ``log2 n`` arrays of
-    the batch's size.  Per-thread twiddle-gradient accumulators are summed at
+    backward pass), so the memory beyond the outputs is about ``3 n T`` entries
+    per thread (``T`` = :func:`tile_rows`, ``backward=True``), not ``log2 n``
+    arrays of the batch's size; the tile is worked on in blocks and groups of
+    coordinates (:func:`backward_split`) so that it stays in cache.  Per-thread
+    twiddle-gradient accumulators are summed at
     the end; the sum order depends on the number of Numba threads only.
 
     Examples
@@ -179,25 +228,24 @@ def butterfly_backward(X, tw, grad_Y, *, increasing: bool = True):
     from . import _kernels as K
 
     tw = np.ascontiguousarray(_check_twiddles(tw))
-    order = _orders(tw.shape[0], increasing)
+    _orders(tw.shape[0], increasing)  # checks increasing
     X = _check_rows("X", X, tw)
     G = _check_rows("grad_Y", grad_Y, tw, shape=X.shape)
     cplx = X.dtype.kind == "c"
     H = np.conj(G) if cplx else G
     GX = np.empty_like(X)
     batch, n = X.shape
-    T = tile_rows(X.dtype, backward=True)
     if batch == 0:
         return GX, np.zeros_like(tw)
-    if use_parallel(batch, n, T):
-        C = min(numba.get_num_threads(), (batch + T - 1) // T)
-        acc = np.zeros((C,) + tw.shape, dtype=tw.dtype)
-        K.butterfly_tiles_backward(X, H, tw, order, GX, acc, T)
-        grad_tw = acc.sum(axis=0)
-    else:
-        acc = np.zeros((1,) + tw.shape, dtype=tw.dtype)
-        K.butterfly_tiles_backward_serial(X, H, tw, order, GX, acc, T)
-        grad_tw = acc[0]
+    T = tile_rows(X.dtype, backward=True, batch=batch)
+    twb, ob, twr, orr, block_first = _backward_plan(tw, increasing, backward_split(n))
+    parallel = use_parallel(batch, n, T)
+    C = min(numba.get_num_threads(), (batch + T - 1) // T) if parallel else 1
+    accb = np.zeros((C,) + twb.shape, dtype=tw.dtype)
+    accr = np.zeros((C,) + twr.shape, dtype=tw.dtype)
+    kern = K.butterfly_tiles_backward if parallel else K.butterfly_tiles_backward_serial
+    kern(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, T)
+    grad_tw = _backward_unplan(accb, accr, n)
     if cplx:
         np.conjugate(GX, out=GX)
         np.conjugate(grad_tw, out=grad_tw)
