@@ -1,11 +1,13 @@
 """Butterfly matrices: kernels against the dense NumPy reference, exact constructors, bad input."""
 import math
 
+import numba
 import numpy as np
 import pytest
 import scipy.linalg
 
-from numerics.butterfly import PARALLEL_MIN_ROWS, Butterfly, bit_reversal_permutation
+from numerics.butterfly import Butterfly, bit_reversal_permutation
+from numerics.butterfly.functional import tile_rows, use_parallel
 from numerics.butterfly._reference import butterfly_dense_reference, pair_indices
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -228,7 +230,8 @@ def test_float32_agrees_with_float64():
 def test_parallel_batch_equals_serial(dtype):
     rng = np.random.default_rng(9)
     B = Butterfly.random(64, seed=2, dtype=dtype)
-    X = _rand(rng, (PARALLEL_MIN_ROWS + 37, 64), dtype)
+    X = _rand(rng, (1061, 64), dtype)
+    assert numba.get_num_threads() == 1 or use_parallel(1061, 64, tile_rows(dtype, batch=1061))
     both = B.apply_rows(X)
     serial = np.concatenate([B.apply_rows(X[k : k + 1]) for k in range(X.shape[0])])
     np.testing.assert_array_equal(both, serial)

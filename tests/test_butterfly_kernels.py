@@ -11,6 +11,7 @@ from numerics.butterfly._reference import (
 )
 from numerics.butterfly.functional import (
     _backward_plan,
+    _backward_scratch,
     _backward_unplan,
     butterfly_backward,
     butterfly_forward,
@@ -123,30 +124,36 @@ def test_parallel_and_serial_kernels_agree(dtype):
     tw = _tw(rng, n, dtype)
     order = np.arange(6, dtype=np.int64)
     X, H = _rand(rng, (203, n), dtype), _rand(rng, (203, n), dtype)  # 203: tiles of m < T rows too
-    for T in (tile_rows(dtype), 8):
+    for T in (tile_rows(dtype), 16):
         Y1, Y2 = np.empty_like(X), np.empty_like(X)
-        K.butterfly_tiles(X, tw, order, Y1, T)
-        K.butterfly_tiles_serial(X, tw, order, Y2, T)
+        K.butterfly_tiles(X, tw, order, Y1, np.empty((2, n, T), dtype))
+        K.butterfly_tiles_serial(X, tw, order, Y2, np.empty((n, T), dtype))
         np.testing.assert_array_equal(Y1, Y2)
+        _close(Y1, X @ butterfly_dense_reference(tw).T, RTOL[dtype] * 6)
         # in place (each tile reads its rows before writing them)
         Z = X.copy()
-        K.butterfly_tiles(Z, tw, order, Z, T)
+        K.butterfly_tiles(Z, tw, order, Z, np.empty((3, n, T), dtype))
         np.testing.assert_array_equal(Z, Y1)
-        for k in (6, 3, 4):  # whole tile, and split into blocks of 8 or 16 coordinates
-            for increasing in (True, False):
-                plan = _backward_plan(tw, increasing, k)
-                twb, twr = plan[0], plan[2]
-                G0, b0, r0 = np.empty_like(X), np.zeros((1,) + twb.shape, dtype), np.zeros((1,) + twr.shape, dtype)
-                K.butterfly_tiles_backward_serial(X, H, *plan, G0, b0, r0, T)
-                # the kernel takes H = conj(grad_Y) and returns the conjugated gradients (module doc)
-                rX, rtw = butterfly_backward_reference(X, tw, np.conj(H), increasing=increasing)
-                _close(G0, np.conj(rX), RTOL[dtype] * 10)
-                _close(_backward_unplan(b0, r0, n), np.conj(rtw), RTOL[dtype] * 10)
-                for C in (1, 2, 3):
-                    G1, b1, r1 = np.empty_like(X), np.zeros((C,) + twb.shape, dtype), np.zeros((C,) + twr.shape, dtype)
-                    K.butterfly_tiles_backward(X, H, *plan, G1, b1, r1, T)
-                    np.testing.assert_array_equal(G1, G0)
-                    _close(_backward_unplan(b1, r1, n), _backward_unplan(b0, r0, n), RTOL[dtype] * 10)
+    T = 16
+    for k in (6, 3, 4):  # whole tile, and split into blocks of 8 or 16 coordinates
+        for increasing in (True, False):
+            plan = _backward_plan(tw, increasing, k)
+            twb, twr = plan[0], plan[2]
+
+            def run(kern, C):
+                G, b, r = np.empty_like(X), np.zeros((C,) + twb.shape, dtype), np.zeros((C,) + twr.shape, dtype)
+                kern(X, H, *plan, G, b, r, *_backward_scratch(C, np.dtype(dtype), n, T, k, plan[4]))
+                return G, _backward_unplan(b, r, n)
+
+            G0, g0 = run(K.butterfly_tiles_backward_serial, 1)
+            # the kernel takes H = conj(grad_Y) and returns the conjugated gradients (module doc)
+            rX, rtw = butterfly_backward_reference(X, tw, np.conj(H), increasing=increasing)
+            _close(G0, np.conj(rX), RTOL[dtype] * 10)
+            _close(g0, np.conj(rtw), RTOL[dtype] * 10)
+            for C in (1, 2, 3):
+                G1, g1 = run(K.butterfly_tiles_backward, C)
+                np.testing.assert_array_equal(G1, G0)
+                _close(g1, g0, RTOL[dtype] * 10)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -9,9 +9,9 @@ random orthogonal/unitary, identity, Walsh-Hadamard, FJLT and DFT butterflies.
 arrays and give the gradients with respect to the input and every twiddle
 (what :mod:`numerics.nn`'s butterfly layers are built on).
 """
-from .operator import PARALLEL_MIN_ROWS, TWIDDLE_DTYPES, Butterfly, bit_reversal_permutation
+from .operator import TWIDDLE_DTYPES, Butterfly, bit_reversal_permutation
 
-__all__ = ["Butterfly", "bit_reversal_permutation", "PARALLEL_MIN_ROWS", "TWIDDLE_DTYPES"]
+__all__ = ["Butterfly", "bit_reversal_permutation", "TWIDDLE_DTYPES"]
 from .truncated import KINDS, TruncatedButterfly, max_weights_used  # noqa: E402
 
 __all__ += ["TruncatedButterfly", "max_weights_used", "KINDS"]

@@ -642,43 +642,39 @@ def _tile_backward(X, H, twb, ob, twr, orr, block_first, GX, r0, m, blk, hblk, Z
 
 
 # -- drivers -----------------------------------------------------------------------------
+# Scratch arrays come from the caller (reused across calls: fresh pages for a
+# multi-megabyte buffer cost about 0.35 ms per MiB in page faults, a quarter
+# of a forward pass at n = 8192).  The batch is split into C = bufs.shape[0]
+# contiguous chunks of whole tiles, one per thread.
 @jit(parallel=True)
-def butterfly_tiles(X, tw, order, Y, T):
-    """``Y = X`` with the factors ``tw[order[0]], tw[order[1]], ...`` applied to every row (tiles in parallel)."""
-    batch, n = X.shape
+def butterfly_tiles(X, tw, order, Y, bufs):
+    """``Y = X`` with the factors ``tw[order[0]], tw[order[1]], ...`` applied to every row.
+
+    ``bufs``: scratch of shape ``(C, n, T)``; chunk ``c`` of the tiles runs on ``bufs[c]`` (chunks in parallel).
+    """
+    batch = X.shape[0]
+    C, _, T = bufs.shape
     n_tiles = (batch + T - 1) // T
-    for b in prange(n_tiles):
-        r0 = b * T
-        m = min(T, batch - r0)
-        buf = np.empty((n, T), dtype=X.dtype)
-        _tile_forward(X, tw, order, Y, r0, m, buf)
+    for c in prange(C):
+        for b in range((c * n_tiles) // C, ((c + 1) * n_tiles) // C):
+            r0 = b * T
+            _tile_forward(X, tw, order, Y, r0, min(T, batch - r0), bufs[c])
 
 
 @jit
-def butterfly_tiles_serial(X, tw, order, Y, T):
-    """One-thread version of :func:`butterfly_tiles`."""
-    batch, n = X.shape
-    buf = np.empty((n, T), dtype=X.dtype)
+def butterfly_tiles_serial(X, tw, order, Y, buf):
+    """One-thread version of :func:`butterfly_tiles` (``buf``: one ``(n, T)`` scratch tile)."""
+    batch = X.shape[0]
+    T = buf.shape[1]
     for r0 in range(0, batch, T):
-        m = min(T, batch - r0)
-        _tile_forward(X, tw, order, Y, r0, m, buf)
+        _tile_forward(X, tw, order, Y, r0, min(T, batch - r0), buf)
 
 
 @jit
-def _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, T, t0, t1):
-    """Tiles ``t0 .. t1 - 1`` of the batch, with this chunk's scratch and accumulators."""
-    batch, n = X.shape
-    g1 = 2 * twb.shape[2]
-    g2 = n // g1
-    dt = X.dtype
-    blk = np.empty((g1, T), dtype=dt)
-    hblk = np.empty((g1, T), dtype=dt)
-    split = g2 > 1
-    Z = np.empty((g1 if split else 0, g2, T), dtype=dt)
-    HZ = np.empty((g1 if split else 0, g2, T), dtype=dt)
-    XZ = np.empty((g1 if split and not block_first else 0, g2, T), dtype=dt)
-    sb = np.empty((max((ob.shape[0] + 1) // 2 - 1, 0), g1, T), dtype=dt)
-    sr = np.empty((max((orr.shape[0] + 1) // 2 - 1, 0), g2, T), dtype=dt)
+def _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, t0, t1, blk, hblk, Z, HZ, XZ, sb, sr):
+    """Tiles ``t0 .. t1 - 1`` of the batch, with one chunk's scratch and accumulators."""
+    batch = X.shape[0]
+    T = blk.shape[1]
     for b in range(t0, t1):
         r0 = b * T
         m = min(T, batch - r0)
@@ -686,16 +682,24 @@ def _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, T, t0,
 
 
 @jit(parallel=True)
-def butterfly_tiles_backward(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, T):
-    """Fused forward recompute and backward pass, chunks of whole tiles in parallel (see the module doc)."""
+def butterfly_tiles_backward(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, blk, hblk, Z, HZ, XZ, sb, sr):
+    """Fused forward recompute and backward pass, chunks of whole tiles in parallel (see the module doc).
+
+    Every scratch array (``blk``, ``hblk``: ``(C, g1, T)``; ``Z``, ``HZ``, ``XZ``:
+    ``(C, g1, g2, T)`` or empty where unused; ``sb``: ``(C, *, g1, T)``, ``sr``:
+    ``(C, *, g2, T)`` for the stages) has one slice per chunk, like ``accb``, ``accr``.
+    """
     C = accb.shape[0]
-    n_tiles = (X.shape[0] + T - 1) // T
+    n_tiles = (X.shape[0] + blk.shape[2] - 1) // blk.shape[2]
     for c in prange(C):
-        _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb[c], accr[c], T,
-                        (c * n_tiles) // C, ((c + 1) * n_tiles) // C)
+        _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb[c], accr[c],
+                        (c * n_tiles) // C, ((c + 1) * n_tiles) // C,
+                        blk[c], hblk[c], Z[c], HZ[c], XZ[c], sb[c], sr[c])
 
 
 @jit
-def butterfly_tiles_backward_serial(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, T):
-    """One-thread version of :func:`butterfly_tiles_backward` (``accb``, ``accr`` have one chunk)."""
-    _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb[0], accr[0], T, 0, (X.shape[0] + T - 1) // T)
+def butterfly_tiles_backward_serial(X, H, twb, ob, twr, orr, block_first, GX, accb, accr, blk, hblk, Z, HZ, XZ, sb, sr):
+    """One-thread version of :func:`butterfly_tiles_backward` (every array has one chunk)."""
+    n_tiles = (X.shape[0] + blk.shape[2] - 1) // blk.shape[2]
+    _chunk_backward(X, H, twb, ob, twr, orr, block_first, GX, accb[0], accr[0], 0, n_tiles,
+                    blk[0], hblk[0], Z[0], HZ[0], XZ[0], sb[0], sr[0])

@@ -27,10 +27,7 @@ import numpy as np
 from numerics._linop import SquareOperator
 from numerics._validation import check_array, check_finite, check_power_of_two, check_rng
 
-__all__ = ["Butterfly", "bit_reversal_permutation", "PARALLEL_MIN_ROWS", "TWIDDLE_DTYPES"]
-
-#: Batches with at least this many rows use the parallel (prange) kernels.
-PARALLEL_MIN_ROWS = 256
+__all__ = ["Butterfly", "bit_reversal_permutation", "TWIDDLE_DTYPES"]
 
 #: Dtypes a butterfly (and its inputs) may have.
 TWIDDLE_DTYPES = tuple(np.dtype(d) for d in (np.float32, np.float64, np.complex64, np.complex128))
@@ -345,20 +342,14 @@ class Butterfly(SquareOperator):
         return self._apply(X, adjoint)
 
     def _apply(self, rows: np.ndarray, adjoint: bool) -> np.ndarray:
-        from . import _kernels as K
-
-        from .functional import tile_rows
+        from .functional import _forward_into
 
         dt = np.result_type(self.dtype, rows.dtype)
         src = np.ascontiguousarray(rows, dtype=dt)
         out = np.empty(src.shape, dtype=dt)
-        if out.shape[0] == 0:
-            return out
         # B^H is itself a butterfly: conjugate-transposed blocks applied in the reverse order.
         tw = self._twiddles_as(dt, adjoint)
-        order = self._order_adjoint if adjoint else self._order
-        kern = K.butterfly_tiles if out.shape[0] >= PARALLEL_MIN_ROWS else K.butterfly_tiles_serial
-        kern(src, tw, order, out, tile_rows(dt))
+        _forward_into(src, tw, self._order_adjoint if adjoint else self._order, out)
         return out
 
     # Public products check their input once (SquareOperator); the private ones run on it.
