@@ -37,7 +37,7 @@ Kernels
     ``i`` coordinate, 1 for ``j``) of the rows handled by chunk ``c`` into
     ``accb[c]`` and ``accr[c]`` (zeroed by the caller; layout below).  The
     batch is split into ``C`` contiguous chunks of whole tiles (one per thread),
-    reduced by the caller; results are deterministic for a given ``C``.
+    reduced by the caller; results are deterministic for a given ``C`` and ``T``.
 
 Split backward
 --------------

@@ -14,6 +14,10 @@ Both run the tiled Numba kernels of :mod:`numerics.butterfly._kernels`
 (``4 n log2 n`` flops per row forward); the backward pass recomputes the
 forward pass tile by tile instead of storing the ``log2 n`` intermediate
 ``(batch, n)`` arrays.  The plain-NumPy oracle is in ``_reference.py``.
+
+The kernels' scratch tiles (a few megabytes at large ``n``) are kept per Python
+thread and reused by the next call of the same shape; :func:`clear_scratch`
+releases them.
 """
 from __future__ import annotations
 
@@ -261,7 +265,7 @@ def butterfly_backward(X, tw, grad_Y, *, increasing: bool = True):
     arrays of the batch's size; the tile is worked on in blocks and groups of
     coordinates (:func:`backward_split`) so that it stays in cache.  Per-thread
     twiddle-gradient accumulators are summed at
-    the end; the sum order depends on the number of Numba threads only.
+    the end; the sum order depends on the number of Numba threads and the batch size only (they set the chunks and the tile length), so results are reproducible run to run.
 
     Examples
     --------
