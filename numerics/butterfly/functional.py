@@ -52,12 +52,12 @@ PARALLEL_MIN_ENTRIES = 1 << 15
 def tile_rows(dtype, backward: bool = False, batch: int | None = None) -> int:
     """Rows per tile the kernels use for ``dtype`` (forward or backward kernel).
 
-    With ``batch`` given, the tile shrinks (to a multiple of 16) so that the
-    batch still splits into at least two tiles per thread when it can.
+    With ``batch`` given, the tile shrinks (to a multiple of 16) so that every
+    thread gets a tile when the batch is large enough to be split.
     """
     T = (_TILE_BACKWARD if backward else _TILE_FORWARD)[np.dtype(dtype)]
     if batch is not None:
-        per_thread = -(-batch // (2 * numba.get_num_threads()))
+        per_thread = -(-batch // numba.get_num_threads())
         T = min(T, max(16, -(-per_thread // 16) * 16))
     return T
 
