@@ -1,16 +1,16 @@
 """Tests of numerics.gblr (GBLR matrices, Gaussian-Dirichlet masks, training, baselines)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from numerics.gblr import (GBLRMatrix, block_sparse_at_flops, fit_gblr, gaussian_dirichlet_mask,
                            gaussian_dirichlet_mask_grad, gblr_objective, harden, init_from_dense, interval_mask,
-                           monarch_at_flops, prox_widths, refine, relocate, svd_start, train_gblr, tsvd_at_flops)
+                           learn_gblr, monarch_at_flops, prox_widths, refine, relocate, svd_start, train_gblr,
+                           tsvd_at_flops)
+from numerics.gblr import _kernels
 from numerics.gblr.structure import KINDS, structured_matrix
-from numerics.gblr._reference import gblr_dense_reference
+from numerics.gblr._reference import budget_threshold_reference, gblr_dense_reference, ls_sweep_reference
 
 
 def _random(rng, no=9, ni=7, K=4, dtype=np.float64):
@@ -203,17 +203,58 @@ def test_refine_monotone_and_train_decreases():
     assert np.linalg.norm(G1.todense() - A) <= e0 + 1e-12
     Gr = GBLRMatrix.from_intervals(0.1 * rng.standard_normal((4, 16)), 0.1 * rng.standard_normal((4, 16)),
                                    [0, 4, 8, 12], [8, 8, 8, 8], [0, 4, 8, 12], [8, 8, 8, 8])
-    p, hist = train_gblr(A, Gr, 96, steps=30, lr=1e-2, lr_mask=1e-4)
-    assert hist["objective"][-1] < 0.95 * hist["objective"][0]
-    assert hist["flops"][-1] <= 96 + 1e-9
-    so, lo, si, li = harden(p["width_out"], p["location_out"], p["width_in"], p["location_in"], 16, 16, 96)
-    assert lo.sum() + li.sum() <= 96
+    for factors, lr in (("ls", 1e-2), ("adam", 1e-2), ("sgd", 20.0)):
+        G, hist = train_gblr(A, Gr, 96, steps=30, factors=factors, lr=lr, hard_fraction=0.0)
+        assert hist["objective"][-1] < 0.95 * hist["objective"][0], factors
+        assert hist["flops"][-1] <= 96 + 1e-9 and G.flops <= 96
     with pytest.raises(ValueError, match="A has shape"):
         refine(A[:8], G0)
-    with pytest.raises(ValueError, match="optimizer must be"):
-        train_gblr(A, G1, 96, optimizer="lbfgs")
-    p2, h2 = train_gblr(A, G1, 96, steps=5, optimizer="sgd", lr=1e-2, lr_mask=1e-4)
-    assert np.isfinite(h2["objective"]).all()
+    with pytest.raises(ValueError, match="factors must be"):
+        train_gblr(A, G1, 96, factors="lbfgs")
+    with pytest.raises(ValueError, match="shrink and hard_fraction must lie in"):
+        train_gblr(A, G1, 96, shrink=1.5)
+    with pytest.raises(ValueError, match="lr_mask must be a finite number > 0"):
+        train_gblr(A, G1, 96, lr_mask=0.0)
+    with pytest.raises(ValueError, match="steps"):
+        train_gblr(A, G1, 96, steps=-1)
+    with pytest.raises(ValueError, match="zero matrix"):
+        train_gblr(np.zeros((16, 16)), G1, 96)
+
+
+def test_ls_sweep_kernel_against_reference_and_monotone():
+    rng = np.random.default_rng(16)
+    for no, ni, K in [(7, 5, 3), (12, 20, 6)]:
+        U, V = rng.standard_normal((K, no)), rng.standard_normal((K, ni))
+        mo, mi = rng.uniform(-0.1, 1.0, (K, no)), rng.uniform(-0.1, 1.0, (K, ni))
+        mo[0] = 0.0  # a component whose output mask is empty keeps its factors on that side
+        A = rng.standard_normal((no, ni))
+        E = A - (mo * U).T @ (mi * V)
+        out = [(U.copy(), V.copy(), E.copy()) for _ in range(2)]
+        _kernels.ls_sweep(*out[0][:2], mo, mi, out[0][2])
+        ls_sweep_reference(*out[1][:2], mo, mi, out[1][2])
+        for a, b in zip(out[0], out[1]):
+            np.testing.assert_allclose(a, b, atol=1e-12)
+        np.testing.assert_allclose(out[0][2], A - (mo * out[0][0]).T @ (mi * out[0][1]), atol=1e-12)
+        # with 0/1 masks every update is an exact least-squares step: the error never increases
+        mo01, mi01 = (mo > 0.5).astype(float), (mi > 0.5).astype(float)
+        E = A - (mo01 * U).T @ (mi01 * V)
+        e0 = np.linalg.norm(E)
+        Uc, Vc = U.copy(), V.copy()
+        _kernels.ls_sweep(Uc, Vc, mo01, mi01, E)
+        assert np.linalg.norm(E) <= e0 + 1e-12
+
+
+def test_budget_threshold_kernel_against_reference():
+    rng = np.random.default_rng(17)
+    for _ in range(20):
+        no, ni, K = int(rng.integers(3, 30)), int(rng.integers(3, 30)), int(rng.integers(1, 8))
+        wo, wi = rng.uniform(0, 1, K), rng.uniform(0, 1, K)
+        total = no * wo.sum() + ni * wi.sum()
+        target = float(rng.uniform(0.1, 1.2) * total)
+        mu = _kernels.budget_threshold(wo, wi, no, ni, target)
+        assert abs(mu - budget_threshold_reference(wo, wi, no, ni, target)) <= 1e-12
+        fl = no * np.clip(wo - mu * no, 0, 1).sum() + ni * np.clip(wi - mu * ni, 0, 1).sum()
+        assert fl <= target + 1e-9
 
 
 def test_baselines():
@@ -288,19 +329,58 @@ def test_init_max_length_and_svd_start():
     S = svd_start(L, 5)
     assert S.n_components == 5 and S.flops == 5 * 52
     np.testing.assert_allclose(S.todense(), L, atol=1e-10)
+    S2 = svd_start(L, 5, seed=3)  # random starts of full-width intervals: the same matrix
+    assert S2.intervals["start_out"].any()
+    np.testing.assert_allclose(S2.todense(), L, atol=1e-10)
     with pytest.raises(ValueError, match="components"):
         svd_start(L, 0)
 
 
 def test_train_from_svd_start_meets_budget():
     A = structured_matrix("blocksparse-lowrank", 32, seed=1)[0]
-    G0 = svd_start(A, 8)
-    p, hist = train_gblr(A, G0, 96, steps=60, lr=3e-3, lr_mask=1e-3)
+    G0 = svd_start(A, 8, seed=0)
+    G, hist = train_gblr(A, G0, 96, steps=60)
     assert hist["flops"][0] > 96 and hist["flops"][-1] <= 96 + 1e-6  # shrunk to the budget by the L1 prox
-    assert np.all(np.diff(hist["sigma"]) >= 0)  # sigma annealed upwards
-    assert (p["location_out"] >= 0).all() and (p["location_out"] < 1).all()
+    sig = np.array(hist["sigma"])
+    soft = np.isfinite(sig)
+    assert soft[0] and not soft[-1]  # smoothed masks first, exact (sigma = inf) masks in the hard phase
+    assert np.all(np.diff(sig[soft]) >= 0)  # sigma annealed upwards (blur shrinking)
+    hard = np.array(hist["hard_error"])
+    assert np.isnan(hard[soft]).all() and np.isfinite(hard[~soft]).all()
+    assert G.flops <= 96
+    assert abs(np.linalg.norm(G.todense() - A) / np.linalg.norm(A) - np.nanmin(hard)) <= 1e-9
     with pytest.raises(ValueError, match="G0 has shape"):
         train_gblr(A[:16], G0, 96)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_learn_finds_planted_block_sparse_structure(dtype):
+    A, F = structured_matrix("blocksparse-lowrank", 32, seed=3)
+    A = A.astype(dtype)
+    G, info = learn_gblr(A, F, restarts=2, steps=300, seed=0)
+    assert G.flops <= F and G.dtype == dtype and len(info["errors"]) == 2
+    assert G.n_components == min(32, 8 * (F // 64))  # default start: 8 x the tSVD rank of SVD pieces
+    err = np.linalg.norm(G.todense() - A) / np.linalg.norm(A)
+    assert abs(err - min(info["errors"])) <= 1e-5
+    bs = np.linalg.norm(block_sparse_at_flops(A, F)[0] - A) / np.linalg.norm(A)
+    assert err <= 0.5 * bs
+    # non-contiguous input gives the same result as its contiguous copy
+    C = np.zeros((32, 64), dtype=dtype)
+    C[:, ::2] = A
+    assert not C[:, ::2].flags.c_contiguous
+    G2, _ = learn_gblr(C[:, ::2], F, restarts=1, steps=50, seed=1)
+    G3, _ = learn_gblr(np.ascontiguousarray(A), F, restarts=1, steps=50, seed=1)
+    np.testing.assert_allclose(G2.todense(), G3.todense(), atol=1e-4 if dtype == np.float32 else 1e-10)
+    with pytest.raises(ValueError, match="restarts"):
+        learn_gblr(A, F, restarts=0)
+    with pytest.raises(ValueError, match="oversample"):
+        learn_gblr(A, F, oversample=0)
+    with pytest.raises(ValueError, match="components"):
+        learn_gblr(A, F, components=0)
+    with pytest.raises(ValueError, match="flops=1 cannot be met"):
+        learn_gblr(A, 1)
+    with pytest.raises(ValueError, match="A contains NaN"):
+        learn_gblr(np.full((8, 8), np.nan), 16)
 
 
 def test_fit_finds_planted_block_sparse_structure():
@@ -330,3 +410,15 @@ def test_structured_matrix_bad_input():
         structured_matrix("toeplitz", 32)
     with pytest.raises(ValueError, match="multiple of 16"):
         structured_matrix("banded", 40)
+
+
+def test_harden_rounds_and_meets_budget():
+    so, lo, si, li = harden([0.26, 1.0], [0.1, 0.95], [0.5, 0.49], [0.0, 0.3], 8, 8, 100)
+    np.testing.assert_array_equal(lo, [2, 8])  # round(0.26 * 8) = 2
+    np.testing.assert_array_equal(so, [1, 0])  # round(0.95 * 8) = 8 = 0 mod 8
+    np.testing.assert_array_equal(li, [4, 4])
+    np.testing.assert_array_equal(si, [0, 2])
+    so, lo, si, li = harden([1.0, 1.0], [0.0, 0.5], [1.0, 1.0], [0.0, 0.5], 8, 8, 20)
+    assert lo.sum() + li.sum() == 20  # shortened from 32 to the budget, longest intervals first
+    with pytest.raises(ValueError, match="width_out must lie in"):
+        harden([1.5], [0.0], [0.5], [0.0], 8, 8, 10)

@@ -6,7 +6,7 @@ import numpy as np
 from numerics._validation import check_int, check_rng
 
 from .baselines import block_sparse_at_flops, monarch_at_flops, tsvd_at_flops
-from .fit import fit_gblr
+from .fit import fit_gblr, learn_gblr
 
 __all__ = ["structured_matrix", "compare_at_flops", "STRUCTURES", "KINDS"]
 
@@ -68,12 +68,18 @@ def structured_matrix(kind: str, n: int, *, seed=0):
     raise ValueError(f"kind must be one of {KINDS}, got kind={kind!r}")
 
 
-def compare_at_flops(A, flops, *, train_steps: int = 0) -> dict:
-    """Relative Frobenius errors of learned GBLR, truncated SVD, block-sparse and Monarch at ``flops``."""
+def compare_at_flops(A, flops, *, steps: int = 600, restarts: int = 3, seed=0, search: bool = True) -> dict:
+    """Relative Frobenius errors at ``flops`` of: GBLR learned by proximal-gradient training from the generic
+    SVD start (:func:`numerics.gblr.learn_gblr`, key ``gblr``), truncated SVD, block-sparse and Monarch, and
+    (if ``search``) the search pipeline :func:`numerics.gblr.fit_gblr` for comparison (key ``gblr_search``)."""
     nrm = np.linalg.norm(A)
-    G, info = fit_gblr(A, flops, train_steps=train_steps)
+    G, info = learn_gblr(A, flops, steps=steps, restarts=restarts, seed=seed)
     out = {"gblr": float(np.linalg.norm(G.todense() - A) / nrm), "gblr_flops": G.flops, "gblr_info": info,
            "gblr_operator": G}
+    if search:
+        Gs, sinfo = fit_gblr(A, flops)
+        out["gblr_search"] = float(np.linalg.norm(Gs.todense() - A) / nrm)
+        out["gblr_search_flops"], out["gblr_search_info"] = Gs.flops, sinfo
     B, f = tsvd_at_flops(A, flops)
     out["tsvd"], out["tsvd_flops"] = float(np.linalg.norm(B - A) / nrm), f
     B, f = block_sparse_at_flops(A, flops)
