@@ -12,6 +12,7 @@ from numerics.factorize import (
     bp_loss_and_grad,
     butterfly_factorize,
     hard_permutation,
+    learn_bp_levelwise,
     learn_factorization,
     monarch_project,
     permutation_steps,
@@ -19,7 +20,7 @@ from numerics.factorize import (
     target_matrix,
     TARGETS,
 )
-from numerics.factorize.learned import _Model
+from numerics.factorize.learned import _Model, _level_loss_grad
 from numerics.factorize.monarch import monarch_slices
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -337,6 +338,35 @@ def test_batch_model_matches_unbatched_loss_and_gradient():
             assert abs(fh[r] - f2) <= 1e-14 and np.abs(gh[r] - g2).max() <= 1e-13
 
 
+@pytest.mark.parametrize("n", [2, 4, 16])
+def test_kernels_match_numpy_reference(n):
+    """The Numba loss/gradient kernels (used by default) against the plain-NumPy models, relaxed and hard."""
+    from numerics.factorize.learned import _BatchModel
+
+    rng = np.random.default_rng(n)
+    for name, kind, cplx in [("dct", "BPBP", False), ("dft", "BP", True), ("hadamard", "BP", False),
+                             ("hartley", "BPBP", True)]:
+        A = target_matrix(name, n)
+        m = _Model(A, kind, cplx)
+        bm = _BatchModel(m)
+        TH = np.stack([m.init(rng, 1.0) for _ in range(3)])
+        hard = np.stack([(z > 0).astype(float) for _, z in bm.unpack(TH)])
+        for h in (None, hard):
+            f, g = bm.loss_grad(TH, h)
+            fr, gr = bm.loss_grad_numpy(TH, h)
+            np.testing.assert_allclose(f, fr, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-14)
+        for r in range(3):
+            f1, g1 = m.loss_grad(TH[r])
+            f1r, g1r = m.loss_grad_numpy(TH[r])
+            assert f1 == pytest.approx(f1r, rel=1e-12, abs=1e-15)
+            np.testing.assert_allclose(g1, g1r, rtol=1e-10, atol=1e-14)
+        # non-contiguous parameter rows give the same result
+        TH2 = np.zeros((3, 2 * m.size))
+        TH2[:, ::2] = TH
+        np.testing.assert_allclose(bm.loss_grad(TH2[:, ::2])[1], bm.loss_grad(TH)[1], rtol=0, atol=0)
+
+
 def test_learned_bpbp_vectorized_consistent_and_not_randn():
     A = target_matrix("dst", 8)
     r = learn_factorization(A, "BPBP", complex_twiddles=True, restarts=16, adam_steps=600, lbfgs_iters=1000,
@@ -352,3 +382,105 @@ def test_learned_bpbp_vectorized_consistent_and_not_randn():
         learn_factorization(A, "BPBP", vectorize=1)
     with pytest.raises(ValueError, match="refine"):
         learn_factorization(A, "BPBP", vectorize=True, refine=0)
+
+
+# ------------------------------------------------------------------------- level-wise B P learner
+
+
+def test_levelwise_recovers_dft_hadamard_and_bit_reversal():
+    for n in (4, 8, 16, 32, 64):
+        F = target_matrix("dft", n)
+        r = learn_bp_levelwise(F)
+        assert r.rmse <= 1e-14
+        np.testing.assert_array_equal(r.perms[0], bit_reversal_permutation(n))
+        np.testing.assert_allclose(r.todense(), F, atol=1e-13)
+        H = target_matrix("hadamard", n)
+        rh = learn_bp_levelwise(H)
+        assert rh.rmse <= 1e-14 and rh.butterflies[0].dtype == np.float64
+        np.testing.assert_allclose(rh.todense(), H, atol=1e-13)
+    # n = 2: no permutation logits, the exact factorization alone
+    r2 = learn_bp_levelwise(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert r2.rmse <= 1e-15 and r2.history == []
+
+
+def test_levelwise_matches_hidden_permutation_and_rmse_is_models():
+    # a random butterfly times a random permutation of the family (reversals off): the learner finds it
+    rng = np.random.default_rng(3)
+    n = 32
+    B = Butterfly.random(n, seed=rng, dtype=np.complex128).todense()
+    K = 3 * (n.bit_length() - 2)
+    z = -np.ones(K)
+    z[0::3] = rng.choice([-1.0, 1.0], size=K // 3)
+    perm = hard_permutation(z)
+    A = B[:, np.argsort(perm)]  # A = B P, P x = x[perm]
+    r = learn_bp_levelwise(A)
+    np.testing.assert_array_equal(r.perms[0], perm)
+    assert r.rmse <= 1e-13
+    # on a matrix that is not B P the reported RMSE is that of the returned model
+    G = target_matrix("randn", 16, seed=1)
+    rg = learn_bp_levelwise(G)
+    assert rg.rmse == pytest.approx(np.linalg.norm(rg.todense() - G) / 16, rel=1e-10)
+    assert rg.rmse >= 1e-2
+    # non-contiguous input gives the same result
+    Gnc = np.asfortranarray(G)[:, ::1]
+    assert learn_bp_levelwise(Gnc).rmse == pytest.approx(rg.rmse, rel=1e-12)
+    big = np.zeros((32, 32))
+    big[::2, ::2] = G
+    assert learn_bp_levelwise(big[::2, ::2]).rmse == pytest.approx(rg.rmse, rel=1e-12)
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_level_loss_gradient_finite_differences(cplx):
+    rng = np.random.default_rng(5)
+    T = rng.standard_normal((2, 16, 16))
+    if cplx:
+        T = T + 1j * rng.standard_normal(T.shape)
+    q = permutation_steps(16)[0]
+    for z in (-0.7, 0.0, 0.4):
+        f, g = _level_loss_grad(T, q, z)
+        eps = 1e-6
+        fd = (_level_loss_grad(T, q, z + eps)[0] - _level_loss_grad(T, q, z - eps)[0]) / (2 * eps)
+        assert 0.0 <= f <= 1.0
+        assert g == pytest.approx(fd, rel=1e-6, abs=1e-10)
+
+
+def test_levelwise_bad_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="complex_twiddles=False"):
+        learn_bp_levelwise(target_matrix("dft", 8), complex_twiddles=False)
+    with pytest.raises(ValueError, match="n=6; the learned butterfly factorization needs n a power of two"):
+        learn_bp_levelwise(rng.standard_normal((6, 6)))
+    with pytest.raises(ValueError, match="square"):
+        learn_bp_levelwise(rng.standard_normal((8, 4)))
+    A = rng.standard_normal((8, 8))
+    A[1, 2] = np.nan
+    with pytest.raises(ValueError, match="A"):
+        learn_bp_levelwise(A)
+    with pytest.raises(ValueError, match="steps"):
+        learn_bp_levelwise(rng.standard_normal((8, 8)), steps=0)
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        learn_bp_levelwise(rng.standard_normal((8, 8)), lr=-0.1)
+    with pytest.raises(TypeError):
+        learn_bp_levelwise(rng.standard_normal((8, 8)).astype(np.float32))
+    # a real matrix with complex twiddles is factorised in complex arithmetic
+    r = learn_bp_levelwise(target_matrix("hadamard", 8), complex_twiddles=True)
+    assert r.butterflies[0].dtype == np.complex128 and r.rmse <= 1e-14
+
+
+def test_joint_fit_with_exact_twiddles():
+    F = target_matrix("dft", 32)
+    r = learn_factorization(F, "BP", restarts=8, adam_steps=100, lbfgs_iters=50, seed=0, exact_check=5)
+    assert r.rmse <= 1e-14
+    np.testing.assert_allclose(r.todense(), F, atol=1e-13)
+    assert r.history[-1] == r.rmse
+    # a non-B P target: every restart runs to the end and the usual refit is returned
+    G = target_matrix("randn", 8, seed=2)
+    rg = learn_factorization(G, "BP", restarts=2, adam_steps=20, lbfgs_iters=20, seed=0, exact_check=5)
+    assert len(rg.history) == 2 and rg.rmse >= 1e-2
+    assert rg.rmse == pytest.approx(np.sqrt(np.mean(np.abs(rg.todense() - G) ** 2)), rel=1e-6)
+    with pytest.raises(ValueError, match="exact_check=5 needs kind='BP' and vectorize=False"):
+        learn_factorization(target_matrix("dct", 8), "BPBP", exact_check=5)
+    with pytest.raises(ValueError, match="exact_check=5 needs kind='BP' and vectorize=False"):
+        learn_factorization(F, "BP", exact_check=5, vectorize=True)
+    with pytest.raises(ValueError, match="exact_check"):
+        learn_factorization(F, "BP", exact_check=-1)

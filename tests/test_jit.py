@@ -14,6 +14,7 @@ KERNEL_MODULES = [
     "numerics.wide._kernels",
     "numerics.kaleidoscope._kernels",
     "numerics.gblr._kernels",
+    "numerics.factorize._kernels",
 ]
 
 

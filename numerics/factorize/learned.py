@@ -26,6 +26,13 @@ Fitting (:func:`learn_factorization`): random restarts, each Adam then L-BFGS
 (``scipy.optimize.minimize``); then the permutation weights are rounded to
 ``{0, 1}`` (the learned permutation) and the twiddles alone refitted by L-BFGS
 with the permutation fixed.  The reported RMSE is that of the rounded model.
+For ``B P``, ``exact_check`` also tries the rounded permutation during Adam with
+the twiddles solved by the exact factorization.  :func:`learn_bp_levelwise`
+learns a ``B P`` permutation one level at a time with the twiddles projected out.
+
+Loss and gradient run in the Numba kernels of :mod:`numerics.factorize._kernels`
+(one restart or a parallel batch); ``_Model.loss_grad_numpy`` and
+``_BatchModel.loss_grad_numpy`` are the plain-NumPy references.
 """
 from __future__ import annotations
 
@@ -43,6 +50,7 @@ __all__ = [
     "bp_loss_and_grad",
     "LearnedFactorization",
     "learn_factorization",
+    "learn_bp_levelwise",
     "KINDS",
 ]
 
@@ -138,6 +146,7 @@ class _Model:
         self.AT = np.ascontiguousarray(A.T, dtype=self.dtype)
         self.steps = permutation_steps(n)
         self.K = len(self.steps)
+        self.steps_arr = np.array(self.steps, dtype=np.int64).reshape(self.K, n)
         self.tw_shape = (self.L, n // 2, 2, 2)
         self.tw_size = int(np.prod(self.tw_shape)) * (2 if cplx else 1)
         self.size = self.nb * (self.tw_size + self.K)
@@ -163,6 +172,46 @@ class _Model:
             parts.append(gz)
         return np.concatenate(parts)
 
+    def kernel_loss_grad(self, TH, hard=None, parallel: bool = False):
+        """Losses ``(R,)`` and gradients ``(R, size)`` of the rows of ``TH`` via the Numba kernels.
+
+        ``hard``: optional fixed permutation weights, shape ``(R, nb, K)`` (logit gradients are then 0).
+        """
+        from ._kernels import bp_loss_grad_batch, bp_loss_grad_serial
+
+        R = TH.shape[0]
+        cplx = self.dtype.kind == "c"
+        tw = np.empty((R, self.nb) + self.tw_shape, dtype=self.dtype)
+        z = np.empty((R, self.nb, self.K))
+        off = 0
+        for b in range(self.nb):
+            t = np.ascontiguousarray(TH[:, off : off + self.tw_size])
+            off += self.tw_size
+            tw[:, b] = (t.view(np.complex128) if cplx else t).reshape((R,) + self.tw_shape)
+            z[:, b] = TH[:, off : off + self.K]
+            off += self.K
+        p = _sigmoid(z) if hard is None else np.ascontiguousarray(hard, dtype=np.float64)
+        f = np.empty(R)
+        gtw = np.empty_like(tw)
+        gp = np.empty_like(p)
+        (bp_loss_grad_batch if parallel and R > 1 else bp_loss_grad_serial)(self.AT, tw, p, self.steps_arr, f, gtw,
+                                                                            gp)
+        G = np.empty((R, self.size))
+        off = 0
+        for b in range(self.nb):
+            gt = gtw[:, b].reshape(R, -1)
+            G[:, off : off + self.tw_size] = gt.view(np.float64) if cplx else gt
+            off += self.tw_size
+            G[:, off : off + self.K] = 0.0 if hard is not None else gp[:, b] * p[:, b] * (1.0 - p[:, b])
+            off += self.K
+        return f, G
+
+    def loss_grad(self, theta, hard=None):
+        """Loss and gradient of one parameter vector (Numba kernel; :meth:`loss_grad_numpy` is the reference)."""
+        h = None if hard is None else np.stack(hard)[None]
+        f, G = self.kernel_loss_grad(np.asarray(theta, dtype=np.float64)[None], h)
+        return float(f[0]), G[0]
+
     def forward(self, theta, hard=None):
         """``M^T`` and the cache for :meth:`loss_grad`.  ``hard``: optional fixed weights per (B, P) pair."""
         pars = self.unpack(theta)
@@ -178,7 +227,7 @@ class _Model:
             X = Y
         return X, cache
 
-    def loss_grad(self, theta, hard=None):
+    def loss_grad_numpy(self, theta, hard=None):
         Y, cache = self.forward(theta, hard)
         R = Y - self.AT
         N = R.size
@@ -302,10 +351,41 @@ def _lbfgs(fg, theta, maxiter: int):
     return res.x, float(res.fun)
 
 
+def _solve_exact(model: _Model, z, stop_rmse: float, rmse_relaxed: float):
+    """Round ``z``, solve the ``B P`` twiddles exactly; the result if its RMSE is ``<= stop_rmse``, else None."""
+    from .exact import butterfly_factorize
+
+    perm = hard_permutation(np.asarray(z, dtype=np.float64))
+    A = model.AT.T
+    res = butterfly_factorize(A, perm)
+    rmse = res.rel_error * float(np.linalg.norm(A)) / model.n
+    if rmse > stop_rmse:
+        return None
+    return LearnedFactorization(kind="BP", butterflies=[res.butterfly], perms=[res.perm], rmse=float(rmse),
+                                rmse_relaxed=rmse_relaxed, history=[float(rmse)])
+
+
+def _adam_exact(model: _Model, theta, steps: int, lr: float, every: int, stop_rmse: float):
+    """:func:`_adam` that tries :func:`_solve_exact` every ``every`` steps: ``(theta, first success or None)``."""
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    for t in range(1, steps + 1):
+        f, g = model.loss_grad(theta)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        if t % every == 0:
+            found = _solve_exact(model, model.unpack(theta)[0][1], stop_rmse, float(np.sqrt(max(f, 0.0))))
+            if found is not None:
+                return theta, found
+    return theta, None
+
+
 def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: int = 500, lr: float = 0.02,
                         lbfgs_iters: int = 1000, complex_twiddles: bool | None = None, seed=None,
                         stop_rmse: float = 1e-10, vectorize: bool = False,
-                        refine: int | None = None) -> LearnedFactorization:
+                        refine: int | None = None, exact_check: int = 0) -> LearnedFactorization:
     """Fit ``A ~ B P`` (``kind="BP"``) or ``B_1 P_1 B_2 P_2`` (``"BPBP"``) by Adam, then L-BFGS.
 
     Parameters
@@ -333,6 +413,13 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         before the relaxed model has drifted to mixed weights works better for ``B P B P``.
     refine : int or None
         With ``vectorize=True``: how many restarts get the L-BFGS refit (default ``min(restarts, 5)``).
+    exact_check : int, default 0
+        ``kind="BP"`` without ``vectorize`` only.  If positive, every ``exact_check`` Adam steps and
+        after the relaxed L-BFGS the current logits are rounded and the twiddles for that hard
+        permutation solved by :func:`numerics.factorize.butterfly_factorize` (exact when ``A P^T`` is a
+        butterfly); a restart stops as soon as this rounded model reaches ``stop_rmse``.  The
+        permutation is still only what the relaxed fit learned; this replaces the L-BFGS refit of the
+        twiddles when the permutation is right and lets a restart stop before its logits drift.
 
     Returns
     -------
@@ -353,6 +440,10 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     rng = check_rng("seed", seed)
     if not isinstance(vectorize, (bool, np.bool_)):
         raise TypeError(f"vectorize must be a bool, got {vectorize!r}")
+    exact_check = check_int("exact_check", exact_check, minimum=0)
+    if exact_check and (kind != "BP" or vectorize):
+        raise ValueError(f"exact_check={exact_check} needs kind='BP' and vectorize=False (got kind={kind!r}, "
+                         f"vectorize={vectorize})")
     model = _Model(A, kind, cplx)
     if vectorize:
         refine = min(restarts, 5) if refine is None else check_int("refine", refine, minimum=1)
@@ -361,8 +452,17 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     history = []
     for _ in range(restarts):
         theta = model.init(rng)
-        theta = _adam(model.loss_grad, theta, adam_steps, lr)
-        theta, f_rel = _lbfgs(model.loss_grad, theta, lbfgs_iters)
+        if exact_check:
+            theta, found = _adam_exact(model, theta, adam_steps, lr, exact_check, stop_rmse)
+            if found is None:
+                theta, f_rel = _lbfgs(model.loss_grad, theta, lbfgs_iters)
+                found = _solve_exact(model, model.unpack(theta)[0][1], stop_rmse, float(np.sqrt(max(f_rel, 0.0))))
+            if found is not None:
+                found.history = history + found.history
+                return found
+        else:
+            theta = _adam(model.loss_grad, theta, adam_steps, lr)
+            theta, f_rel = _lbfgs(model.loss_grad, theta, lbfgs_iters)
         pars = model.unpack(theta)
         hard = [(z > 0).astype(np.float64) for _, z in pars]
         theta_h, f_h = _lbfgs(lambda th: model.loss_grad(th, hard), theta, lbfgs_iters)
@@ -421,10 +521,15 @@ class _BatchModel:
         return out
 
     def loss_grad(self, theta, hard=None):
-        """Per-restart losses ``f`` (shape ``(R,)``) and gradients (shape ``(R, size)``).
+        """Per-restart losses ``f`` (shape ``(R,)``) and gradients (shape ``(R, size)``), Numba kernels in parallel.
 
         ``hard``: optional fixed permutation weights, shape ``(nb, R, K)`` (logit gradients are then 0).
         """
+        h = None if hard is None else np.transpose(hard, (1, 0, 2))
+        return self.m.kernel_loss_grad(theta, h, parallel=True)
+
+    def loss_grad_numpy(self, theta, hard=None):
+        """Plain-NumPy reference of :meth:`loss_grad` (vectorised over restarts, rows and pairs)."""
         m = self.m
         R = theta.shape[0]
         pars = self.unpack(theta)
@@ -528,3 +633,129 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
         rmse_relaxed=rmse_rel,
         history=history,
     )
+
+
+# --------------------------------------------------------------------- level-wise B P learner
+
+
+def _level_loss_grad(T: np.ndarray, q: np.ndarray, z: float):
+    """Relaxed level criterion of :func:`learn_bp_levelwise` and its derivative in the logit ``z``.
+
+    ``T`` has shape ``(c, s, s)``; the separation ``q`` (length ``s``) acts on the columns with weight
+    ``p = sigmoid(z)``: ``Y = T + p (T[:, :, q] - T)``.  For every block ``c``, row ``i < s/2`` and column
+    half ``hh`` the ``2 x s/2`` matrix ``[Y[c, i, hh]; Y[c, i + s/2, hh]]`` is split into its best rank-one
+    part and a residual ``R``; ``f = ||R||^2 / ||Y||^2`` (0 iff the top butterfly factor fits exactly).
+    By the envelope theorem ``df/dY = 2 R / ||Y||^2 - 2 f Y / ||Y||^2``.
+    """
+    from .exact import _leading_pair
+
+    c, s, _ = T.shape
+    h = s // 2
+    p = float(_sigmoid(z))
+    D = T[:, :, q] - T
+    Y = T + p * D
+    M = Y.reshape(c, 2, h, 2, h).transpose(0, 2, 3, 1, 4)  # (c, i, hh, r, j): the 2 x h blocks
+    u, w = _leading_pair(M)
+    R = M - u[..., :, None] * w[..., None, :]
+    r2 = float(np.sum((R.conj() * R).real))
+    S = float(np.sum((Y.conj() * Y).real))
+    if S == 0.0:
+        return 0.0, 0.0
+    f = r2 / S
+    GM = (2.0 / S) * R - (2.0 * f / S) * M
+    DM = D.reshape(c, 2, h, 2, h).transpose(0, 2, 3, 1, 4)
+    dfdp = float(np.sum((GM.conj() * DM).real))
+    return f, dfdp * p * (1.0 - p)
+
+
+def _level_split(T: np.ndarray) -> np.ndarray:
+    """The ``2 c`` sub-targets ``(2c, s/2, s/2)`` of one level of the hierarchical factorization of ``T``."""
+    from .exact import _leading_pair
+
+    c, s, _ = T.shape
+    h = s // 2
+    M = T.reshape(c, 2, h, 2, h).transpose(0, 2, 3, 1, 4)
+    _, w = _leading_pair(M)  # (c, i, hh, j)
+    return np.ascontiguousarray(w.transpose(0, 2, 1, 3)).reshape(2 * c, h, h)
+
+
+def learn_bp_levelwise(A, *, steps: int = 40, lr: float = 0.1, complex_twiddles: bool | None = None,
+                       tol: float = 1e-12) -> LearnedFactorization:
+    """Learn ``A ~ B P`` level by level: relaxed separation logits by Adam, twiddles solved exactly.
+
+    A butterfly's top factor pairs rows ``i`` and ``i + n/2``; ``B P`` has that factor iff, for every
+    such row pair and each half of the columns of ``A P^T``, the ``2 x n/2`` block is rank one.  Only the
+    first level of the permutation family (block size ``n``) moves columns between halves, so this
+    criterion depends on its logits alone.  For block sizes ``s = n, n/2, ..., 4`` in turn:
+
+    1. the separation weight ``p = sigmoid(z)`` of that level (``z = 0`` at the start) is fitted by
+       ``steps`` Adam steps (step ``lr``) on the relaxed criterion ``f(z)`` = squared residual of the
+       best rank-one fits of all ``2 x s/2`` blocks over the squared norm (the twiddles of the level
+       are projected out: the rank-one SVD is their optimum; :func:`_level_loss_grad`);
+    2. ``z`` is rounded (``p > 1/2``) and the level is split by the rank-one SVDs into the ``2 n/s``
+       sub-targets of size ``s/2`` on which the next level's shared logit is learned.
+
+    The two reversal choices of every level are fixed *off*: reversing a half is an XOR of the offsets,
+    which preserves butterfly support, so they cannot change whether ``A P^T`` is a butterfly (they are
+    not identifiable for ``B P``; ``theory/factorization.md`` section 3), and the relaxed criterion is
+    symmetric under ``p -> 1 - p`` in each of them (zero gradient at ``p = 1/2``).  Finally the twiddles
+    for the learned (hard) permutation come from :func:`numerics.factorize.butterfly_factorize`, exact
+    when ``A P^T`` is a butterfly, otherwise its hierarchical approximation.
+
+    Parameters
+    ----------
+    A : ndarray, shape (n, n)
+        float64 or complex128, finite; ``n`` a power of two ``>= 2``.
+    steps : int, default 40
+        Adam steps per level.
+    lr : float, default 0.1
+        Adam step size for the logits.
+    complex_twiddles : bool or None
+        Default: complex iff ``A`` is complex.  A complex ``A`` with ``False`` is an error; a real ``A``
+        with ``True`` is factorised as complex.
+    tol : float, default 1e-12
+        Passed to the exact factorization (``exact`` flag only).
+
+    Returns
+    -------
+    LearnedFactorization
+        ``kind="BP"``; ``history`` holds the relaxed level criterion ``f`` after the Adam steps of each
+        level (top first); ``rmse_relaxed`` is ``nan`` (there is no global relaxed model).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`learn_factorization`.
+    """
+    from .exact import butterfly_factorize
+
+    A, _, cplx = _check_inputs(A, "BP", complex_twiddles)
+    steps = check_int("steps", steps, minimum=1)
+    if not (isinstance(lr, (float, int, np.floating, np.integer)) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive finite number, got lr={lr!r}")
+    dtype = np.dtype(np.complex128 if cplx else np.float64)
+    A = np.asarray(A, dtype=dtype)
+    n = A.shape[0]
+    T = np.ascontiguousarray(A)[None]
+    logits = []
+    history = []
+    s = n
+    while s >= 4:
+        q = permutation_steps(s)[0]
+        z, m, v = 0.0, 0.0, 0.0
+        for t in range(1, steps + 1):
+            f, g = _level_loss_grad(T, q, z)
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            z -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-12)
+        history.append(float(_level_loss_grad(T, q, z)[0]))
+        logits += [z, -1.0, -1.0]
+        if z > 0:
+            T = T[:, :, q]
+        T = _level_split(T)
+        s //= 2
+    perm = hard_permutation(np.array(logits, dtype=np.float64)) if logits else np.arange(n, dtype=np.int64)
+    res = butterfly_factorize(A, perm, tol=tol)
+    rmse = res.rel_error * float(np.linalg.norm(A)) / n
+    return LearnedFactorization(kind="BP", butterflies=[res.butterfly], perms=[res.perm], rmse=float(rmse),
+                                rmse_relaxed=float("nan"), history=history)

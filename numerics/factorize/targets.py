@@ -1,4 +1,4 @@
-"""Dense target matrices for the learned-factorization table (all scaled to entries of order ``1/sqrt n``).
+"""Dense target matrices for the learned-factorization table (scaled to entries of order ``1/sqrt n``).
 
 * ``dft``: ``fft(eye(n)) / sqrt n`` (complex, unitary);
 * ``dct``, ``dst``: orthonormal DCT-II and DST-II (``scipy.fft``);
@@ -7,7 +7,8 @@
 * ``convolution``: circulant matrix of a Gaussian filter (``c / sqrt n``), ``C x = c * x`` (cyclic);
 * ``legendre``: ``P_j(x_i) / sqrt n``, ``P_j`` the Legendre polynomials, ``x_i`` the ``n`` equispaced points of
   ``[-1, 1]`` (endpoints included);
-* ``hilbert``: ``1 / (i + j + 1)``;
+* ``hilbert``: ``1 / (i + j + 1)``, unscaled (the only exception to the ``1/sqrt n`` scale: its mean square is
+  ``O(log n / n^2)``; the claims also use it scaled to mean square ``1/n``, see ``theory/factorization.md``);
 * ``randn``: i.i.d. ``N(0, 1/n)``.
 """
 from __future__ import annotations
