@@ -159,11 +159,7 @@ def _reduce(A: np.ndarray, p1: np.ndarray, p2: np.ndarray, d1: bool, d2: bool):
     mid = br[mid] if d2 else mid
     right = p2[br] if d2 else p2
     target = A[br] if d1 else A
-    model = _Model(np.ascontiguousarray(target, dtype=np.complex128), "BPBP", True)
-    model.steps = [mid, right]
-    model.K = 2
-    model.steps_arr = np.ascontiguousarray(np.stack([mid, right]))
-    model.size = 2 * (model.tw_size + model.K)
+    model = _Model(np.ascontiguousarray(target, dtype=np.complex128), "BPBP", True, steps=[mid, right])
     return model, np.array([[1.0, 0.0], [0.0, 1.0]])
 
 

@@ -137,14 +137,15 @@ def hard_permutation(logits) -> np.ndarray:
 class _Model:
     """Parameter packing and the loss of ``BP`` / ``BPBP`` for a fixed target."""
 
-    def __init__(self, A: np.ndarray, kind: str, cplx: bool):
+    def __init__(self, A: np.ndarray, kind: str, cplx: bool, steps=None):
+        """``steps``: the permutation steps (index arrays of length n); default :func:`permutation_steps`."""
         self.n = n = A.shape[0]
         self.L = n.bit_length() - 1
         self.kind = kind
         self.nb = 1 if kind == "BP" else 2
         self.dtype = np.dtype(np.complex128 if cplx else np.float64)
         self.AT = np.ascontiguousarray(A.T, dtype=self.dtype)
-        self.steps = permutation_steps(n)
+        self.steps = permutation_steps(n) if steps is None else list(steps)
         self.K = len(self.steps)
         self.steps_arr = np.array(self.steps, dtype=np.int64).reshape(self.K, n)
         self.tw_shape = (self.L, n // 2, 2, 2)
