@@ -233,11 +233,11 @@ def test_relaxed_permutation_steps_and_bit_reversal():
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
 
 
-def _fd_check(A, kind, cplx, seed):
+def _fd_check(A, kind, cplx, seed, decreasing=None):
     rng = np.random.default_rng(seed)
-    m = _Model(np.asarray(A), kind, cplx)
+    m = _Model(np.asarray(A), kind, cplx, decreasing=decreasing)
     th = m.init(rng, logit_scale=1.0)
-    f, g = bp_loss_and_grad(A, th, kind, complex_twiddles=cplx)
+    f, g = bp_loss_and_grad(A, th, kind, complex_twiddles=cplx, decreasing=decreasing)
     eps = 1e-6
     idx = rng.choice(th.size, size=min(th.size, 40), replace=False)
     idx = np.union1d(idx, np.arange(th.size - m.K, th.size))  # always all logits of the last pair
@@ -245,8 +245,8 @@ def _fd_check(A, kind, cplx, seed):
     for t, i in enumerate(idx):
         e = np.zeros_like(th)
         e[i] = eps
-        fd[t] = (bp_loss_and_grad(A, th + e, kind, complex_twiddles=cplx)[0]
-                 - bp_loss_and_grad(A, th - e, kind, complex_twiddles=cplx)[0]) / (2 * eps)
+        fd[t] = (bp_loss_and_grad(A, th + e, kind, complex_twiddles=cplx, decreasing=decreasing)[0]
+                 - bp_loss_and_grad(A, th - e, kind, complex_twiddles=cplx, decreasing=decreasing)[0]) / (2 * eps)
     assert np.max(np.abs(fd - g[idx])) <= 1e-6 * max(1.0, np.max(np.abs(g)))
 
 
@@ -260,15 +260,24 @@ def test_learned_gradients_finite_differences(kind, cplx):
     _fd_check(A, kind, cplx, 11)
 
 
-def test_learned_loss_matches_dense_model():
+@pytest.mark.parametrize("decreasing", [(True,), (False, True), (True, False), (True, True)])
+def test_learned_gradients_finite_differences_decreasing(decreasing):
+    rng = np.random.default_rng(12)
+    A = rng.standard_normal((8, 8)) + 1j * rng.standard_normal((8, 8))
+    _fd_check(A, "BP" if len(decreasing) == 1 else "BPBP", True, 13, decreasing)
+
+
+@pytest.mark.parametrize("decreasing", [None, (False, True), (True, False)])
+def test_learned_loss_matches_dense_model(decreasing):
     rng = np.random.default_rng(8)
     A = rng.standard_normal((8, 8))
-    m = _Model(A, "BPBP", False)
+    m = _Model(A, "BPBP", False, decreasing=decreasing)
     th = m.init(rng, logit_scale=2.0)
     (tw1, z1), (tw2, z2) = m.unpack(th)
-    M = (butterfly_dense_reference(tw1) @ relaxed_permutation(z1) @ butterfly_dense_reference(tw2)
-         @ relaxed_permutation(z2))
-    f, _ = bp_loss_and_grad(A, th, "BPBP")
+    d1, d2 = decreasing or (False, False)
+    M = (butterfly_dense_reference(tw1, increasing=not d1) @ relaxed_permutation(z1)
+         @ butterfly_dense_reference(tw2, increasing=not d2) @ relaxed_permutation(z2))
+    f, _ = bp_loss_and_grad(A, th, "BPBP", decreasing=decreasing)
     assert f == pytest.approx(np.mean((M - A) ** 2), rel=1e-12)
 
 
@@ -318,6 +327,10 @@ def test_learned_bad_input():
         target_matrix("fft", 8)
     with pytest.raises(ValueError, match="logits must have length"):
         relaxed_permutation(np.zeros(4))
+    with pytest.raises(ValueError, match=r"decreasing must be a tuple of 2 bool\(s\).*got decreasing=\(True,\)"):
+        learn_factorization(rng.standard_normal((8, 8)), "BPBP", decreasing=(True,))
+    with pytest.raises(ValueError, match="decreasing must be a tuple of 1 bool"):
+        learn_factorization(rng.standard_normal((8, 8)), "BP", decreasing=(1,))
 
 
 def test_batch_model_matches_unbatched_loss_and_gradient():
@@ -344,10 +357,11 @@ def test_kernels_match_numpy_reference(n):
     from numerics.factorize.learned import _BatchModel
 
     rng = np.random.default_rng(n)
-    for name, kind, cplx in [("dct", "BPBP", False), ("dft", "BP", True), ("hadamard", "BP", False),
-                             ("hartley", "BPBP", True)]:
+    for name, kind, cplx, dec in [("dct", "BPBP", False, None), ("dft", "BP", True, None),
+                                  ("hadamard", "BP", False, (True,)), ("hartley", "BPBP", True, None),
+                                  ("dst", "BPBP", True, (False, True)), ("dct", "BPBP", False, (True, False))]:
         A = target_matrix(name, n)
-        m = _Model(A, kind, cplx)
+        m = _Model(A, kind, cplx, decreasing=dec)
         bm = _BatchModel(m)
         TH = np.stack([m.init(rng, 1.0) for _ in range(3)])
         hard = np.stack([(z > 0).astype(float) for _, z in bm.unpack(TH)])
@@ -382,6 +396,24 @@ def test_learned_bpbp_vectorized_consistent_and_not_randn():
         learn_factorization(A, "BPBP", vectorize=1)
     with pytest.raises(ValueError, match="refine"):
         learn_factorization(A, "BPBP", vectorize=True, refine=0)
+
+
+def test_learned_bpbp_decreasing_twiddle_restarts():
+    """B_1 P_1 B_2^* P_2 with fresh twiddle refits: the returned butterflies carry the stride orders, the reported
+    RMSE is the dense model's, and the fresh refits (appended to history) only ever improve on the warm ones."""
+    A = target_matrix("convolution", 8, seed=3).astype(np.complex128)
+    kw = dict(restarts=8, adam_steps=300, lbfgs_iters=300, seed=4, vectorize=True, refine=3, decreasing=(False, True),
+              stop_rmse=0.0)  # stop_rmse 0: every refit runs
+    r0 = learn_factorization(A, "BPBP", **kw)
+    r = learn_factorization(A, "BPBP", twiddle_restarts=4, **kw)
+    assert [B.increasing for B in r.butterflies] == [True, False]
+    assert abs(np.sqrt(np.mean(np.abs(r.todense() - A) ** 2)) - r.rmse) <= 1e-12 + 1e-9 * r.rmse
+    assert r.history[:3] == r0.history and len(r.history) > 3  # same warm stage (same seed), then fresh refits
+    assert r.rmse == min(r.history) <= r0.rmse
+    with pytest.raises(ValueError, match="twiddle_restarts=2 needs vectorize=True"):
+        learn_factorization(A, "BPBP", twiddle_restarts=2)
+    with pytest.raises(ValueError, match="twiddle_restarts"):
+        learn_factorization(A, "BPBP", vectorize=True, twiddle_restarts=-1)
 
 
 # ------------------------------------------------------------------------- level-wise B P learner

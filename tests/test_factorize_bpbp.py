@@ -41,29 +41,23 @@ def test_dct4_8_is_b_p_bstar_p():
 
 
 @pytest.mark.parametrize("dec", [(False, False), (True, False), (False, True), (True, True)])
-def test_reduction_is_exact_at_planted_twiddles(dec):
-    """The increasing-stride model that fit_bpbp_fixed optimises has loss 0 at a planted product of butterflies
-    with the requested stride orders (checks the bit-reversal conjugation and the permutation bookkeeping)."""
-    from numerics.butterfly import bit_reversal_permutation
-    from numerics.factorize import butterfly_factorize
-    from numerics.factorize.bpbp import _reduce
+def test_fixed_model_is_exact_at_planted_twiddles(dec):
+    """The model fit_bpbp_fixed optimises has loss 0 at a planted product of butterflies with the requested
+    stride orders and permutations, and not with the permutations swapped (checks the step bookkeeping)."""
+    from numerics.factorize.learned import _Model
 
     n = 16
     rng = np.random.default_rng(5)
     Bs = [Butterfly.random(n, seed=rng, dtype=np.complex128, increasing=not d) for d in dec]
     p1, p2 = rng.permutation(n), rng.permutation(n)
     A = dense(Bs[0].todense(), p1, Bs[1].todense(), p2)
-    model, hard = _reduce(A, p1, p2, *dec)
-    br = bit_reversal_permutation(n)
-    parts = []
-    for B, d in zip(Bs, dec):
-        D = B.todense()
-        fac = butterfly_factorize(D[np.ix_(br, br)] if d else D)  # increasing twiddles of R^d B R^d
-        assert fac.exact
-        parts += [np.ascontiguousarray(fac.butterfly.twiddles).ravel().view(np.float64), np.zeros(2)]
-    f, _ = model.loss_grad(np.concatenate(parts), list(hard))
+    model = _Model(A, "BPBP", True, steps=[p1, p2], decreasing=dec)
+    hard = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
+    theta = np.concatenate([a for B in Bs for a in (np.ascontiguousarray(B.twiddles).ravel().view(np.float64),
+                                                      np.zeros(2))])
+    f, _ = model.loss_grad(theta, hard)
     assert f <= 1e-26
-    f_wrong, _ = model.loss_grad(np.concatenate(parts), list(hard[::-1]))
+    f_wrong, _ = model.loss_grad(theta, hard[::-1])
     assert f_wrong > 1e-6
 
 

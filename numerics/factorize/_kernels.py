@@ -14,10 +14,11 @@ from numerics._jit import jit, prange
 
 
 @jit
-def _restart_loss_grad(AT, tw, p, steps, gtw, gp, xs, ys, g, gn):
+def _restart_loss_grad(AT, tw, p, steps, orders, gtw, gp, xs, ys, g, gn):
     """Loss ``mean |M - A|^2`` of one restart; accumulates ``gtw`` and ``gp`` (``df/dp``), returns ``f``.
 
-    ``tw``: ``(nb, L, n/2, 2, 2)``; ``p``: ``(nb, K)``; ``steps``: ``(K, n)``; scratch ``xs``:
+    ``tw``: ``(nb, L, n/2, 2, 2)``; ``p``: ``(nb, K)``; ``steps``: ``(K, n)``; ``orders``: ``(nb, L)``, the
+    factor applied at each stage of butterfly ``b`` (``0..L-1`` increasing strides, reversed decreasing); scratch ``xs``:
     ``(nb, K + 1, n)`` (relaxed-step stages), ``ys``: ``(nb, L + 1, n)`` (butterfly stages), ``g``, ``gn``: ``(n,)``.
     """
     nb, L = tw.shape[0], tw.shape[1]
@@ -43,15 +44,16 @@ def _restart_loss_grad(AT, tw, p, steps, gtw, gp, xs, ys, g, gn):
                     xs[b, k + 1, i] = pk * xs[b, k, steps[k, i]] + (1.0 - pk) * xs[b, k, i]
             for i in range(n):
                 ys[b, 0, i] = xs[b, K, i]
-            for t in range(L):
+            for tt in range(L):
+                t = orders[b, tt]
                 s = 1 << t
                 for q in range(h):
                     i0 = 2 * s * (q // s) + q % s
                     i1 = i0 + s
-                    a0 = ys[b, t, i0]
-                    a1 = ys[b, t, i1]
-                    ys[b, t + 1, i0] = tw[b, t, q, 0, 0] * a0 + tw[b, t, q, 0, 1] * a1
-                    ys[b, t + 1, i1] = tw[b, t, q, 1, 0] * a0 + tw[b, t, q, 1, 1] * a1
+                    a0 = ys[b, tt, i0]
+                    a1 = ys[b, tt, i1]
+                    ys[b, tt + 1, i0] = tw[b, t, q, 0, 0] * a0 + tw[b, t, q, 0, 1] * a1
+                    ys[b, tt + 1, i1] = tw[b, t, q, 1, 0] * a0 + tw[b, t, q, 1, 1] * a1
         # residual of row j
         for i in range(n):
             r = ys[0, L, i] - AT[j, i]
@@ -59,13 +61,14 @@ def _restart_loss_grad(AT, tw, p, steps, gtw, gp, xs, ys, g, gn):
             g[i] = scale * r
         # backward: pair 0 first
         for b in range(nb):
-            for t in range(L - 1, -1, -1):
+            for tt in range(L - 1, -1, -1):
+                t = orders[b, tt]
                 s = 1 << t
                 for q in range(h):
                     i0 = 2 * s * (q // s) + q % s
                     i1 = i0 + s
-                    x0 = np.conj(ys[b, t, i0])
-                    x1 = np.conj(ys[b, t, i1])
+                    x0 = np.conj(ys[b, tt, i0])
+                    x1 = np.conj(ys[b, tt, i1])
                     g0 = g[i0]
                     g1 = g[i1]
                     gtw[b, t, q, 0, 0] += g0 * x0
@@ -90,11 +93,12 @@ def _restart_loss_grad(AT, tw, p, steps, gtw, gp, xs, ys, g, gn):
 
 
 @jit(parallel=True)
-def bp_loss_grad_batch(AT, tw, p, steps, f, gtw, gp):
+def bp_loss_grad_batch(AT, tw, p, steps, orders, f, gtw, gp):
     """Every restart ``r``: ``f[r]``, ``gtw[r]`` (twiddle gradients) and ``gp[r]`` (``df/dp``), in parallel.
 
     ``AT``: ``(n, n)`` (the target transposed); ``tw``: ``(R, nb, L, n/2, 2, 2)``; ``p``: ``(R, nb, K)``;
-    ``steps``: ``(K, n)`` int64.  Outputs have the shapes of ``f (R,)``, ``tw`` and ``p``.
+    ``steps``: ``(K, n)`` int64; ``orders``: ``(nb, L)`` int64 (stride order per butterfly).  Outputs have the
+    shapes of ``f (R,)``, ``tw`` and ``p``.
     """
     R, nb, L = tw.shape[0], tw.shape[1], tw.shape[2]
     K = steps.shape[0]
@@ -104,11 +108,11 @@ def bp_loss_grad_batch(AT, tw, p, steps, f, gtw, gp):
         ys = np.empty((nb, L + 1, n), dtype=tw.dtype)
         g = np.empty(n, dtype=tw.dtype)
         gn = np.empty(n, dtype=tw.dtype)
-        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, gtw[r], gp[r], xs, ys, g, gn)
+        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, gtw[r], gp[r], xs, ys, g, gn)
 
 
 @jit
-def bp_loss_grad_serial(AT, tw, p, steps, f, gtw, gp):
+def bp_loss_grad_serial(AT, tw, p, steps, orders, f, gtw, gp):
     """:func:`bp_loss_grad_batch` without threads (one restart at a time, for L-BFGS)."""
     R, nb, L = tw.shape[0], tw.shape[1], tw.shape[2]
     K = steps.shape[0]
@@ -118,4 +122,4 @@ def bp_loss_grad_serial(AT, tw, p, steps, f, gtw, gp):
     g = np.empty(n, dtype=tw.dtype)
     gn = np.empty(n, dtype=tw.dtype)
     for r in range(R):
-        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, gtw[r], gp[r], xs, ys, g, gn)
+        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, gtw[r], gp[r], xs, ys, g, gn)

@@ -8,16 +8,12 @@ of Dao et al.).  It exists to test representability questions of ``factorize.lea
 (``theory/factorization.md`` section 5): with the permutations fixed, the model is
 multilinear in the twiddles and only they are fitted.
 
-Reduction to the increasing kernels.  Conjugating by the bit reversal ``R`` maps the
-stride-``2^t`` factor to a stride-``2^{L-1-t}`` one, so every decreasing butterfly is
-``R B R`` with ``B`` increasing.  Hence
-
-    ``A ~ B_1' P_1 B_2' P_2``  <=>  ``R^{d_1} A ~ B_1 (R^{d_1} P_1 R^{d_2}) B_2 (R^{d_2} P_2)``
-
-with increasing ``B_i`` and ``d_i = decreasing[i]``, which is fitted by Adam then L-BFGS
-with the loss and gradient kernels of :mod:`numerics.factorize.learned` (each fixed
-permutation is one step of weight 1).  The result is reported as a dense product computed
-independently of the kernels (:meth:`FixedBPBP.todense`).
+Fitting.  Each fixed permutation is one step of weight 1 of the learned model of
+:mod:`numerics.factorize.learned`, whose kernels apply every butterfly in its own stride
+order; the twiddles are fitted from random starts by batched Adam, then L-BFGS (the
+refit that ``learn_factorization(..., twiddle_restarts=k)`` applies to learned
+permutations).  The result is reported as a dense product computed independently of the
+kernels (:meth:`FixedBPBP.todense`).
 """
 from __future__ import annotations
 
@@ -26,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numerics._validation import check_array, check_finite, check_int, check_rng
-from numerics.butterfly import Butterfly, bit_reversal_permutation
+from numerics.butterfly import Butterfly
 
 from .exact import check_permutation
 
@@ -46,7 +42,7 @@ class FixedBPBP:
     rmse : float
         ``sqrt(mean |B_1 P_1 B_2 P_2 - A|^2)`` of the dense product.
     history : list of float
-        Final RMSE of every restart that was refined.
+        Final RMSE (from the loss) of every restart that L-BFGS refined.
     """
 
     butterflies: list
@@ -115,60 +111,14 @@ def fit_bpbp_fixed(A, perms, *, decreasing=(False, False), restarts: int = 4, ad
     lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=1)
     rng = check_rng("seed", seed)
 
-    model, hard1 = _reduce(A, p1, p2, d1, d2)
-    TH = np.stack([model.init(rng) for _ in range(restarts)])
-    hard = np.broadcast_to(hard1, (restarts, 2, 2)).copy()
-    m = np.zeros_like(TH)
-    v = np.zeros_like(TH)
-    for t in range(1, adam_steps + 1):
-        _, g = model.kernel_loss_grad(TH, hard, parallel=restarts > 1)
-        m = 0.9 * m + 0.1 * g
-        v = 0.999 * v + 0.001 * g * g
-        TH = TH - 0.02 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    f, _ = model.kernel_loss_grad(TH, hard, parallel=restarts > 1)
-    best = None
-    history = []
-    for r in np.argsort(f, kind="stable"):
-        theta, _ = _lbfgs(lambda th: model.loss_grad(th, list(hard1)), TH[r], lbfgs_iters)
-        tws = [tw for tw, _ in model.unpack(theta)]
-        res = FixedBPBP(butterflies=[Butterfly(tws[0]), Butterfly(tws[1])], perms=[p1, p2], rmse=0.0,
-                        history=history)
-        if d1 or d2:
-            res.butterflies = [_reversed_strides(B) if d else B for B, d in zip(res.butterflies, (d1, d2))]
-        res.rmse = float(np.sqrt(np.mean(np.abs(res.todense() - A) ** 2)))
-        history.append(res.rmse)
-        if best is None or res.rmse < best.rmse:
-            best = res
-        if res.rmse <= stop_rmse:
-            break
-    return best
+    from .learned import _Model, _refit_fresh
 
-
-def _reduce(A: np.ndarray, p1: np.ndarray, p2: np.ndarray, d1: bool, d2: bool):
-    """The increasing-stride ``B P B P`` model (one fixed step per permutation) equivalent to the request.
-
-    Returns ``(model, hard)``: a :class:`numerics.factorize.learned._Model` for the target ``R^{d_1} A`` whose two
-    steps are ``R^{d_1} P_1 R^{d_2}`` and ``R^{d_2} P_2``, and the ``(2, 2)`` step weights (pair ``i`` uses step ``i``).
-    """
-    from .learned import _Model
-
-    n = A.shape[0]
-    br = bit_reversal_permutation(n).astype(np.int64)
-    # the perm of a product P_a P_b is perm_b[perm_a]
-    mid = p1[br] if d1 else p1
-    mid = br[mid] if d2 else mid
-    right = p2[br] if d2 else p2
-    target = A[br] if d1 else A
-    model = _Model(np.ascontiguousarray(target, dtype=np.complex128), "BPBP", True, steps=[mid, right])
-    return model, np.array([[1.0, 0.0], [0.0, 1.0]])
-
-
-def _reversed_strides(B: Butterfly) -> Butterfly:
-    """The decreasing-stride butterfly ``R B R`` (``R`` the bit reversal) for an increasing ``B``."""
-    n = B.n
-    br = bit_reversal_permutation(n).astype(np.int64)
-    D = B.todense()[np.ix_(br, br)]
-    from .exact import butterfly_factorize
-
-    fac = butterfly_factorize(D, increasing=False)
-    return fac.butterfly
+    # each fixed permutation is one step of weight 1: pair 1 uses step 0 (perm_1), pair 2 step 1 (perm_2)
+    model = _Model(np.ascontiguousarray(A, dtype=np.complex128), "BPBP", True, steps=[p1, p2], decreasing=(d1, d2))
+    hard = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
+    theta, _, history = _refit_fresh(model, hard, restarts, adam_steps, lbfgs_iters, rng, stop_rmse)
+    tws = [tw for tw, _ in model.unpack(theta)]
+    res = FixedBPBP(butterflies=[Butterfly(tw, increasing=not d) for tw, d in zip(tws, (d1, d2))], perms=[p1, p2],
+                    rmse=0.0, history=history)
+    res.rmse = float(np.sqrt(np.mean(np.abs(res.todense() - A) ** 2)))
+    return res

@@ -137,12 +137,19 @@ def hard_permutation(logits) -> np.ndarray:
 class _Model:
     """Parameter packing and the loss of ``BP`` / ``BPBP`` for a fixed target."""
 
-    def __init__(self, A: np.ndarray, kind: str, cplx: bool, steps=None):
-        """``steps``: the permutation steps (index arrays of length n); default :func:`permutation_steps`."""
+    def __init__(self, A: np.ndarray, kind: str, cplx: bool, steps=None, decreasing=None):
+        """``steps``: the permutation steps (index arrays of length n); default :func:`permutation_steps`.
+
+        ``decreasing``: one bool per butterfly (default all ``False``): stride ``n/2`` applied first.
+        """
         self.n = n = A.shape[0]
         self.L = n.bit_length() - 1
         self.kind = kind
         self.nb = 1 if kind == "BP" else 2
+        self.decreasing = (False,) * self.nb if decreasing is None else tuple(bool(d) for d in decreasing)
+        inc = np.arange(self.L, dtype=np.int64)
+        self.orders = np.array([inc[::-1] if d else inc for d in self.decreasing], dtype=np.int64).reshape(self.nb,
+                                                                                                          self.L)
         self.dtype = np.dtype(np.complex128 if cplx else np.float64)
         self.AT = np.ascontiguousarray(A.T, dtype=self.dtype)
         self.steps = permutation_steps(n) if steps is None else list(steps)
@@ -195,8 +202,8 @@ class _Model:
         f = np.empty(R)
         gtw = np.empty_like(tw)
         gp = np.empty_like(p)
-        (bp_loss_grad_batch if parallel and R > 1 else bp_loss_grad_serial)(self.AT, tw, p, self.steps_arr, f, gtw,
-                                                                            gp)
+        (bp_loss_grad_batch if parallel and R > 1 else bp_loss_grad_serial)(self.AT, tw, p, self.steps_arr, self.orders,
+                                                                            f, gtw, gp)
         G = np.empty((R, self.size))
         off = 0
         for b in range(self.nb):
@@ -223,7 +230,7 @@ class _Model:
             tw, z = pars[b]
             p = _sigmoid(z) if hard is None else hard[b]
             stages = _apply_steps(X, self.steps, p)
-            Y = butterfly_forward(stages[-1], tw)
+            Y = butterfly_forward(stages[-1], tw, increasing=not self.decreasing[b])
             cache.append((b, tw, z, p, stages))
             X = Y
         return X, cache
@@ -236,9 +243,7 @@ class _Model:
         G = (2.0 / N) * R
         grads = [None] * self.nb
         for b, tw, z, p, stages in reversed(cache):
-            G, gtw = butterfly_backward(stages[-1], tw, G)
-            if self.dtype.kind != "c":
-                pass
+            G, gtw = butterfly_backward(stages[-1], tw, G, increasing=not self.decreasing[b])
             G, dp = _back_steps(stages, self.steps, p, G)
             gz = dp * p * (1.0 - p) if hard is None else np.zeros_like(z)
             grads[b] = (gtw, gz)
@@ -254,19 +259,30 @@ class _Model:
         return np.concatenate(parts)
 
 
-def bp_loss_and_grad(A, theta, kind: str = "BP", complex_twiddles: bool | None = None):
+def bp_loss_and_grad(A, theta, kind: str = "BP", complex_twiddles: bool | None = None, decreasing=None):
     """Loss ``mean |M - A|^2`` of the parameters ``theta`` and its gradient (for tests and finite differences).
 
     ``theta`` packs, for each ``(B, P)`` pair in order ``B_1 P_1 [B_2 P_2]``, the
     twiddles (real, or complex as interleaved real and imaginary parts) then the
-    ``3 (log2 n - 1)`` logits.
+    ``3 (log2 n - 1)`` logits.  ``decreasing``: stride order per butterfly, as in :func:`learn_factorization`.
     """
     A, kind, cplx = _check_inputs(A, kind, complex_twiddles)
-    model = _Model(A, kind, cplx)
+    model = _Model(A, kind, cplx, decreasing=_check_decreasing(decreasing, kind))
     theta = check_array("theta", theta, ndim=1, dtypes=(np.dtype(np.float64),))
     if theta.size != model.size:
         raise ValueError(f"theta has length {theta.size}; expected {model.size} for kind={kind!r}, n={A.shape[0]}")
     return model.loss_grad(np.ascontiguousarray(theta))
+
+
+def _check_decreasing(decreasing, kind: str) -> tuple:
+    nb = 1 if kind == "BP" else 2
+    if decreasing is None:
+        return (False,) * nb
+    if (not isinstance(decreasing, (tuple, list)) or len(decreasing) != nb
+            or not all(isinstance(d, (bool, np.bool_)) for d in decreasing)):
+        raise ValueError(f"decreasing must be a tuple of {nb} bool(s) (one per butterfly of kind={kind!r}), "
+                         f"got decreasing={decreasing!r}")
+    return tuple(bool(d) for d in decreasing)
 
 
 def _check_inputs(A, kind, complex_twiddles):
@@ -358,7 +374,7 @@ def _solve_exact(model: _Model, z, stop_rmse: float, rmse_relaxed: float):
 
     perm = hard_permutation(np.asarray(z, dtype=np.float64))
     A = model.AT.T
-    res = butterfly_factorize(A, perm)
+    res = butterfly_factorize(A, perm, increasing=not model.decreasing[0])
     rmse = res.rel_error * float(np.linalg.norm(A)) / model.n
     if rmse > stop_rmse:
         return None
@@ -386,7 +402,8 @@ def _adam_exact(model: _Model, theta, steps: int, lr: float, every: int, stop_rm
 def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: int = 500, lr: float = 0.02,
                         lbfgs_iters: int = 1000, complex_twiddles: bool | None = None, seed=None,
                         stop_rmse: float = 1e-10, vectorize: bool = False,
-                        refine: int | None = None, exact_check: int = 0) -> LearnedFactorization:
+                        refine: int | None = None, exact_check: int = 0,
+                        decreasing=None, twiddle_restarts: int = 0) -> LearnedFactorization:
     """Fit ``A ~ B P`` (``kind="BP"``) or ``B_1 P_1 B_2 P_2`` (``"BPBP"``) by Adam, then L-BFGS.
 
     Parameters
@@ -421,6 +438,18 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         butterfly); a restart stops as soon as this rounded model reaches ``stop_rmse``.  The
         permutation is still only what the relaxed fit learned; this replaces the L-BFGS refit of the
         twiddles when the permutation is right and lets a restart stop before its logits drift.
+    decreasing : tuple of bool or None
+        Stride order of each butterfly (one entry per butterfly: ``(d,)`` for ``"BP"``, ``(d_1, d_2)``
+        for ``"BPBP"``); ``True`` applies stride ``n/2`` first (the ``B^*`` of Dao et al.).  Default:
+        all increasing.  ``(False, True)`` fits ``B_1 P_1 B_2^* P_2``, the order of the classical
+        DCT/DST algorithms (``theory/factorization.md`` section 5).
+    twiddle_restarts : int, default 0
+        With ``vectorize=True``: if no refined restart reaches ``stop_rmse``, the distinct rounded
+        permutations of the refined restarts (best first) are kept fixed and their twiddles fitted
+        again from ``twiddle_restarts`` fresh random starts (batched Adam as in
+        :func:`numerics.factorize.bpbp.fit_bpbp_fixed`, then L-BFGS on the best quarter), until one
+        reaches ``stop_rmse``.  The warm-started refit often stalls on a right permutation
+        (the twiddle landscape of ``B P B P`` is itself non-convex); fresh starts get past it.
 
     Returns
     -------
@@ -432,9 +461,11 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     TypeError
         If ``A`` has another dtype than float64/complex128, or is complex with ``complex_twiddles=False``.
     ValueError
-        If ``A`` is not square with a power-of-two size ``>= 2``, contains NaN or inf, or ``kind`` is unknown.
+        If ``A`` is not square with a power-of-two size ``>= 2``, contains NaN or inf, ``kind`` is unknown,
+        or ``decreasing`` does not have one bool per butterfly.
     """
     A, kind, cplx = _check_inputs(A, kind, complex_twiddles)
+    decreasing = _check_decreasing(decreasing, kind)
     restarts = check_int("restarts", restarts, minimum=1)
     adam_steps = check_int("adam_steps", adam_steps, minimum=0)
     lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=0)
@@ -442,13 +473,17 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     if not isinstance(vectorize, (bool, np.bool_)):
         raise TypeError(f"vectorize must be a bool, got {vectorize!r}")
     exact_check = check_int("exact_check", exact_check, minimum=0)
+    twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
+    if twiddle_restarts and not vectorize:
+        raise ValueError(f"twiddle_restarts={twiddle_restarts} needs vectorize=True")
     if exact_check and (kind != "BP" or vectorize):
         raise ValueError(f"exact_check={exact_check} needs kind='BP' and vectorize=False (got kind={kind!r}, "
                          f"vectorize={vectorize})")
-    model = _Model(A, kind, cplx)
+    model = _Model(A, kind, cplx, decreasing=decreasing)
     if vectorize:
         refine = min(restarts, 5) if refine is None else check_int("refine", refine, minimum=1)
-        return _learn_vectorized(model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine)
+        return _learn_vectorized(model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
+                                 twiddle_restarts)
     best = None
     history = []
     for _ in range(restarts):
@@ -477,7 +512,7 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     pars = model.unpack(theta_h)
     return LearnedFactorization(
         kind=kind,
-        butterflies=[Butterfly(tw) for tw, _ in pars],
+        butterflies=[Butterfly(tw, increasing=not d) for (tw, _), d in zip(pars, model.decreasing)],
         perms=[hard_permutation(z) for z in logits],
         rmse=rmse,
         rmse_relaxed=rmse_rel,
@@ -545,7 +580,8 @@ class _BatchModel:
                 Xk = stages[-1]
                 stages.append(pk * Xk[:, :, q] + (1.0 - pk) * Xk)
             bstages = [stages[-1]]
-            for t, (i, j) in enumerate(self.pairs):
+            for t in m.orders[b]:
+                i, j = self.pairs[t]
                 Xt = bstages[-1]
                 xi, xj = Xt[:, :, i], Xt[:, :, j]
                 w = tw[:, None, t]
@@ -563,9 +599,10 @@ class _BatchModel:
         for b, tw, p, stages, bstages in reversed(cache):
             gtw = np.empty_like(tw)
             twc = tw.conj()
-            for t in range(m.L - 1, -1, -1):
+            for tt in range(m.L - 1, -1, -1):
+                t = m.orders[b, tt]
                 i, j = self.pairs[t]
-                xin = bstages[t].conj()
+                xin = bstages[tt].conj()
                 xi, xj = xin[:, :, i], xin[:, :, j]
                 gi, gj = G[:, :, i], G[:, :, j]
                 gtw[:, t, :, 0, 0] = np.sum(gi * xi, axis=1)
@@ -605,7 +642,8 @@ def _adam_batch(fg, theta, steps: int, lr: float):
     return theta
 
 
-def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine):
+def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
+                      twiddle_restarts=0):
     bm = _BatchModel(model)
     TH = np.stack([model.init(rng) for _ in range(restarts)])
     TH = _adam_batch(bm.loss_grad, TH, adam_steps, lr)
@@ -615,20 +653,38 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
     f_hard, _ = bm.loss_grad(TH, hard)
     best = None
     history = []
+    tried = []
     for r in np.argsort(f_hard, kind="stable")[:refine]:
         hr = [hard[b, r] for b in range(model.nb)]
         theta_h, f_h = _lbfgs(lambda th: model.loss_grad(th, hr), TH[r], lbfgs_iters)
         rmse = float(np.sqrt(max(f_h, 0.0)))
         history.append(rmse)
+        tried.append((rmse, r))
         if best is None or rmse < best[0]:
             best = (rmse, float(np.sqrt(max(f_rel[r], 0.0))), theta_h, hr)
         if rmse <= stop_rmse:
             break
+    if twiddle_restarts and best[0] > stop_rmse:
+        seen = set()
+        for _, r in sorted(tried, key=lambda x: x[0]):
+            hr = [hard[b, r] for b in range(model.nb)]
+            key = tuple(tuple(hard_permutation(2.0 * h - 1.0)) for h in hr)
+            if key in seen:
+                continue
+            seen.add(key)
+            theta_h, f_h, _ = _refit_fresh(model, hr, twiddle_restarts, adam_steps, lbfgs_iters, rng, stop_rmse,
+                                           refine=max(1, twiddle_restarts // 4))
+            rmse = float(np.sqrt(max(f_h, 0.0)))
+            history.append(rmse)
+            if rmse < best[0]:
+                best = (rmse, float(np.sqrt(max(f_rel[r], 0.0))), theta_h, hr)
+            if rmse <= stop_rmse:
+                break
     rmse, rmse_rel, theta_h, hr = best
     pars = model.unpack(theta_h)
     return LearnedFactorization(
         kind=model.kind,
-        butterflies=[Butterfly(tw) for tw, _ in pars],
+        butterflies=[Butterfly(tw, increasing=not d) for (tw, _), d in zip(pars, model.decreasing)],
         perms=[hard_permutation(2.0 * h - 1.0) for h in hr],
         rmse=rmse,
         rmse_relaxed=rmse_rel,
@@ -636,6 +692,28 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
     )
 
 
+def _refit_fresh(model: _Model, hard, restarts: int, adam_steps: int, lbfgs_iters: int, rng, stop_rmse: float,
+                 refine: int | None = None):
+    """Twiddles for fixed step weights ``hard`` (one ``(K,)`` array per butterfly) from fresh random starts.
+
+    All ``restarts`` run ``adam_steps`` Adam steps (step 0.02) together; L-BFGS then refines the ``refine``
+    with the smallest loss (default all), best first, until one reaches ``stop_rmse``.  Returns
+    ``(theta, f, history)`` of the best (``f`` the loss, ``history`` the RMSE of every refined start).
+    """
+    TH = np.stack([model.init(rng) for _ in range(restarts)])
+    hb = np.broadcast_to(np.stack(hard), (restarts, model.nb, model.K)).copy()
+    TH = _adam_batch(lambda th: model.kernel_loss_grad(th, hb, parallel=restarts > 1), TH, adam_steps, 0.02)
+    f, _ = model.kernel_loss_grad(TH, hb, parallel=restarts > 1)
+    best = None
+    history = []
+    for r in np.argsort(f, kind="stable")[:refine]:
+        theta, fr = _lbfgs(lambda th: model.loss_grad(th, hard), TH[r], lbfgs_iters)
+        history.append(float(np.sqrt(max(fr, 0.0))))
+        if best is None or fr < best[1]:
+            best = (theta, fr)
+        if fr <= stop_rmse**2:
+            break
+    return best[0], best[1], history
 # --------------------------------------------------------------------- level-wise B P learner
 
 
