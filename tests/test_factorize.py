@@ -414,6 +414,36 @@ def test_learned_bpbp_decreasing_twiddle_restarts():
         learn_factorization(A, "BPBP", twiddle_restarts=2)
     with pytest.raises(ValueError, match="twiddle_restarts"):
         learn_factorization(A, "BPBP", vectorize=True, twiddle_restarts=-1)
+    for bad in (-1.0, float("nan"), "2"):
+        with pytest.raises(ValueError, match="logit_init must be a finite number >= 0"):
+            learn_factorization(A, "BPBP", logit_init=bad)
+
+
+def test_logit_init_spreads_the_initial_permutations():
+    """logit_init = 0 starts every restart at weights 1/2 (the paper); > 0 draws the logits at random, so the
+    restarts' initial relaxed permutations differ (and the fit stays seeded)."""
+    import numerics.factorize.learned as lrn
+
+    A = target_matrix("dct", 8).astype(np.complex128)
+    seen = []
+    orig = lrn._adam_batch
+
+    def spy(fg, theta, steps, lr):
+        seen.append(theta.copy())
+        return orig(fg, theta, steps, lr)
+
+    lrn._adam_batch = spy
+    try:
+        for li in (0.0, 2.0):
+            learn_factorization(A, "BPBP", restarts=6, adam_steps=2, lbfgs_iters=2, seed=0, vectorize=True,
+                                refine=1, logit_init=li)
+    finally:
+        lrn._adam_batch = orig
+    m = _Model(A, "BPBP", True)
+    z = np.concatenate([seen[0][:, m.tw_size:m.tw_size + m.K], seen[0][:, 2 * m.tw_size + m.K:]], axis=1)
+    assert np.all(z == 0.0)
+    z = np.concatenate([seen[2][:, m.tw_size:m.tw_size + m.K], seen[2][:, 2 * m.tw_size + m.K:]], axis=1)
+    assert 1.5 < z.std() < 2.5 and len({tuple(r > 0) for r in z}) == 6
 
 
 # ------------------------------------------------------------------------- level-wise B P learner

@@ -12,7 +12,7 @@
 * ``factorize.bp-family``: exhaustive search: which targets are ``B P`` for some permutation of the family.
 * ``factorize.learned-bpbp``: learned ``B P B P`` recovers DCT, DST, Hartley at N = 8 in >= 90% of fits,
   convolution in >= 50%; ``B_1 P_1 B_2^* P_2`` (``B_2`` decreasing in stride) recovers DCT, DST, Hartley and
-  convolution at N = 16 in >= 50% of fits; not Legendre / Gaussian at N = 16.
+  convolution at N = 16 in >= 75% of fits; not Legendre / Gaussian at N = 16.
 """
 from __future__ import annotations
 
@@ -318,10 +318,11 @@ BPBP_REPORT = ("hilbert",)  # scaled to mean square 1/N like the others; fitted 
 BPBP_TABLE = BPBP_STAR + BPBP_NOT + BPBP_REPORT
 
 
-def _fit_bpbp(A, rng, restarts, adam_steps, lbfgs_iters, refine, decreasing=None, twiddle_restarts=0):
+def _fit_bpbp(A, rng, restarts, adam_steps, lbfgs_iters, refine, decreasing=None, twiddle_restarts=0,
+              logit_init=0.0):
     return learn_factorization(A.astype(np.complex128), "BPBP", restarts=restarts, adam_steps=adam_steps, lr=0.02,
                                lbfgs_iters=lbfgs_iters, seed=rng, vectorize=True, refine=refine, stop_rmse=1e-10,
-                               decreasing=decreasing, twiddle_restarts=twiddle_restarts)
+                               decreasing=decreasing, twiddle_restarts=twiddle_restarts, logit_init=logit_init)
 
 
 _STAR = (False, True)  # B_2 decreasing in stride
@@ -330,7 +331,7 @@ _STAR = (False, True)  # B_2 decreasing in stride
 @claim(
     "factorize.learned-bpbp",
     title="Learned B P B P recovers DCT, DST and Hartley at N = 8 in at least 90% of fits and convolution in half; "
-          "with a decreasing-stride B_2 it recovers DCT, DST, Hartley and convolution at N = 16 in at least half; "
+          "with a decreasing-stride B_2 it recovers DCT, DST, Hartley and convolution at N = 16 in at least 75%; "
           "not Legendre or Gaussian at N = 16",
     statement=(
         "Fitting B_1 P_1 B_2 P_2 (complex twiddles, relaxed permutations from random logits-0 initialisations) by "
@@ -340,9 +341,10 @@ _STAR = (False, True)  # B_2 decreasing in stride
         "least 90% of independent fits (quick: 4 fits per target, full: 16), and circulant convolution (a fresh "
         "Gaussian filter per fit; 64 restarts, 4000 L-BFGS iterations for the 16 best) in at least half of the "
         "fits. At N = 16 the same learner with a decreasing-stride second butterfly, B_1 P_1 B_2^* P_2 (128 "
-        "restarts, 1000 Adam steps, 3000 L-BFGS iterations; if no refined restart is exact, the distinct rounded "
-        "permutations are refitted from 8 fresh twiddle initialisations each), recovers DCT-II, DST-II, Hartley and "
-        "convolution in at least half of all fits (quick: 2 fits per target, full: 8), and the Legendre and "
+        "restarts with random initial logits of standard deviation 2, 1000 Adam steps, 3000 L-BFGS iterations; if "
+        "no refined restart is exact, the distinct rounded permutations are refitted from 8 fresh twiddle "
+        "initialisations each), recovers DCT-II, DST-II, Hartley and convolution in at least 75% of all fits "
+        "(quick: 3 fits per target, full: 8), and the Legendre and "
         "Gaussian matrices stay at RMSE >= 1e-3. The Hilbert matrix (scaled to mean square 1/N) is numerically "
         "low rank and is tabulated without a bound. Full mode also tabulates N = 16 and 32 for every target with "
         "the B_2^* learner, without a bound."
@@ -351,19 +353,19 @@ _STAR = (False, True)  # B_2 decreasing in stride
     theory=THEORY,
     notebook=NOTEBOOK + "#factorize.learned-bpbp",
     quick={"recover_n": 8, "fits": 4, "restarts": 32, "adam_steps": 600, "lbfgs_iters": 1000, "refine": 8,
-           "conv_restarts": 64, "conv_refine": 16, "conv_lbfgs": 4000, "star_n": 16, "star_fits": 2,
-           "star_restarts": 128, "star_steps": 1000, "star_lbfgs": 3000, "star_twiddle_restarts": 8,
+           "conv_restarts": 64, "conv_refine": 16, "conv_lbfgs": 4000, "star_n": 16, "star_fits": 3,
+           "star_restarts": 128, "star_steps": 1000, "star_lbfgs": 3000, "star_twiddle_restarts": 8, "star_logit_init": 2.0,
            "table_ns": ()},
     full={"recover_n": 8, "fits": 16, "restarts": 32, "adam_steps": 600, "lbfgs_iters": 1000, "refine": 8,
           "conv_restarts": 64, "conv_refine": 16, "conv_lbfgs": 4000, "star_n": 16, "star_fits": 8,
-          "star_restarts": 128, "star_steps": 1000, "star_lbfgs": 3000, "star_twiddle_restarts": 8,
+          "star_restarts": 128, "star_steps": 1000, "star_lbfgs": 3000, "star_twiddle_restarts": 8, "star_logit_init": 2.0,
           "table_ns": (16, 32)},
     seed=20190613,
 )
 def check_learned_bpbp(*, seed: int, recover_n: int, fits: int, restarts: int, adam_steps: int, lbfgs_iters: int,
                        refine: int, conv_restarts: int, conv_refine: int, conv_lbfgs: int, star_n: int,
                        star_fits: int, star_restarts: int, star_steps: int, star_lbfgs: int,
-                       star_twiddle_restarts: int, table_ns) -> Result:
+                       star_twiddle_restarts: int, star_logit_init: float, table_ns) -> Result:
     """``data``: ``fit_names``, ``fit_rmse[name, fit]`` and ``fit_seconds`` (N = recover_n, both butterflies
     increasing); ``star_names``, ``star_rmse[name, fit]``, ``star_seconds`` (N = star_n, B_2 decreasing);
     ``not_names``, ``not_rmse`` (N = star_n, B_2 decreasing, Hilbert scaled); ``table_ns``, ``table_names``,
@@ -388,7 +390,8 @@ def check_learned_bpbp(*, seed: int, recover_n: int, fits: int, restarts: int, a
         return A * (np.sqrt(n) / np.linalg.norm(A)) if name == "hilbert" else A
 
     def fit_star(A):
-        return _fit_bpbp(A, rng, star_restarts, star_steps, star_lbfgs, refine, _STAR, star_twiddle_restarts).rmse
+        return _fit_bpbp(A, rng, star_restarts, star_steps, star_lbfgs, refine, _STAR, star_twiddle_restarts,
+                         star_logit_init).rmse
 
     star_rmse = np.full((len(BPBP_STAR), star_fits), np.nan)
     star_seconds = np.full_like(star_rmse, np.nan)
@@ -424,7 +427,7 @@ def check_learned_bpbp(*, seed: int, recover_n: int, fits: int, restarts: int, a
         Part(f"fraction of fits with RMSE <= 1e-8, convolution, N={recover_n} ({n_conv}/{fits})",
              float(ok[k].mean()), 0.5, ">="),
         Part(f"fraction of fits with RMSE <= 1e-8, B P B* P, N={star_n} ({per_target})", float(ok_star.mean()),
-             0.5, ">="),
+             0.75, ">="),
         Part(f"min RMSE, {'/'.join(BPBP_NOT)}, N={star_n} (B P B* P)", float(not_rmse[:len(BPBP_NOT)].min()), 1e-3,
              ">="),
     ]
@@ -438,5 +441,5 @@ def check_learned_bpbp(*, seed: int, recover_n: int, fits: int, restarts: int, a
                        f"(DCT/DST/Hartley, N={recover_n}), {lo_c:.2f} (convolution, N={recover_n}), {lo_s:.2f} "
                        f"(B P B* P, N={star_n}, all four targets). Hilbert (scaled to mean square 1/N) is fitted to "
                        f"RMSE {not_rmse[-1]:.1e} at N={star_n}: it is numerically low rank, no bound. With both "
-                       "butterflies increasing, DCT/DST stall at RMSE 1.41e-2 at N=16; no target but Hartley is "
-                       "recovered at N=32 (theory/factorization.md section 5).")
+                       "butterflies increasing, DCT/DST stall at RMSE 1.41e-2 at N=16. At N=32 the B P B* P learner "
+                       "recovers convolution in some fits but not DCT/DST (theory/factorization.md section 5).")

@@ -403,7 +403,8 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
                         lbfgs_iters: int = 1000, complex_twiddles: bool | None = None, seed=None,
                         stop_rmse: float = 1e-10, vectorize: bool = False,
                         refine: int | None = None, exact_check: int = 0,
-                        decreasing=None, twiddle_restarts: int = 0) -> LearnedFactorization:
+                        decreasing=None, twiddle_restarts: int = 0,
+                        logit_init: float = 0.0) -> LearnedFactorization:
     """Fit ``A ~ B P`` (``kind="BP"``) or ``B_1 P_1 B_2 P_2`` (``"BPBP"``) by Adam, then L-BFGS.
 
     Parameters
@@ -412,8 +413,9 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         float64 or complex128, finite; ``n`` a power of two ``>= 2``.
     kind : {"BP", "BPBP"}
     restarts : int, default 4
-        Random initialisations (twiddles :meth:`Butterfly.random`, logits 0, i.e. weights 1/2);
-        stops early once a rounded model reaches ``stop_rmse``.
+        Random initialisations (twiddles :meth:`Butterfly.random`, logits ``logit_init`` times standard
+        normal draws; 0 gives weights 1/2 as in the paper); stops early once a rounded model reaches
+        ``stop_rmse``.
     adam_steps, lr : Adam iterations and step size.
     lbfgs_iters : int
         L-BFGS iterations for the relaxed fit and again for the refit with rounded permutations.
@@ -443,6 +445,10 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         for ``"BPBP"``); ``True`` applies stride ``n/2`` first (the ``B^*`` of Dao et al.).  Default:
         all increasing.  ``(False, True)`` fits ``B_1 P_1 B_2^* P_2``, the order of the classical
         DCT/DST algorithms (``theory/factorization.md`` section 5).
+    logit_init : float, default 0.0
+        Standard deviation of the initial permutation logits.  With all logits 0 every restart starts from
+        the same relaxed permutation and only the twiddles differ; random logits (e.g. 2) spread the
+        restarts over the permutation family (``theory/factorization.md`` section 5).
     twiddle_restarts : int, default 0
         With ``vectorize=True``: if no refined restart reaches ``stop_rmse``, the distinct rounded
         permutations of the refined restarts (best first) are kept fixed and their twiddles fitted
@@ -474,6 +480,10 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         raise TypeError(f"vectorize must be a bool, got {vectorize!r}")
     exact_check = check_int("exact_check", exact_check, minimum=0)
     twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
+    if not (isinstance(logit_init, (float, int, np.floating, np.integer)) and np.isfinite(logit_init)
+            and logit_init >= 0):
+        raise ValueError(f"logit_init must be a finite number >= 0, got logit_init={logit_init!r}")
+    logit_init = float(logit_init)
     if twiddle_restarts and not vectorize:
         raise ValueError(f"twiddle_restarts={twiddle_restarts} needs vectorize=True")
     if exact_check and (kind != "BP" or vectorize):
@@ -483,11 +493,11 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     if vectorize:
         refine = min(restarts, 5) if refine is None else check_int("refine", refine, minimum=1)
         return _learn_vectorized(model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
-                                 twiddle_restarts)
+                                 twiddle_restarts, logit_init)
     best = None
     history = []
     for _ in range(restarts):
-        theta = model.init(rng)
+        theta = model.init(rng, logit_init)
         if exact_check:
             theta, found = _adam_exact(model, theta, adam_steps, lr, exact_check, stop_rmse)
             if found is None:
@@ -643,9 +653,9 @@ def _adam_batch(fg, theta, steps: int, lr: float):
 
 
 def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
-                      twiddle_restarts=0):
+                      twiddle_restarts=0, logit_init=0.0):
     bm = _BatchModel(model)
-    TH = np.stack([model.init(rng) for _ in range(restarts)])
+    TH = np.stack([model.init(rng, logit_init) for _ in range(restarts)])
     TH = _adam_batch(bm.loss_grad, TH, adam_steps, lr)
     f_rel, _ = bm.loss_grad(TH)
     hard = np.stack([(z > 0).astype(np.float64) for _, z in bm.unpack(TH)])  # (nb, R, K)
