@@ -13,8 +13,10 @@ after the other, each mixing ``x`` with a permuted copy through a weight
 With all weights in ``{0, 1}`` this is a permutation matrix ``P`` (``P x = x[perm]``);
 separation alone at every level is the bit reversal.  ``3 (log2 n - 1)`` logits.
 
-Model.  ``BP``: ``M = B P``; ``BPBP``: ``M = B_1 P_1 B_2 P_2``, ``B`` increasing
-butterflies (:class:`numerics.butterfly.Butterfly`, real or complex twiddles).
+Model.  ``BP``: ``M = B P``; ``BPBP``: ``M = B_1 P_1 B_2 P_2``, ``B`` butterflies
+(:class:`numerics.butterfly.Butterfly`, real or complex twiddles), increasing in stride by
+default; ``decreasing=(False, True)`` gives ``B_1 P_1 B_2^* P_2`` with ``B_2`` applying stride
+``n/2`` first (each butterfly's stage order is passed to the kernels as ``orders[b]``).
 Loss ``f = mean |M - A|^2`` (so ``RMSE = sqrt f``).  Gradients are written by hand:
 the butterfly part through :func:`numerics.butterfly.butterfly_backward`, the
 relaxed permutations by the chain rule through each step
@@ -25,7 +27,8 @@ and ``dp/dlogit = p (1 - p)``.  Everything is computed on transposes
 Fitting (:func:`learn_factorization`): random restarts, each Adam then L-BFGS
 (``scipy.optimize.minimize``); then the permutation weights are rounded to
 ``{0, 1}`` (the learned permutation) and the twiddles alone refitted by L-BFGS
-with the permutation fixed.  The reported RMSE is that of the rounded model.
+with the permutation fixed (with ``twiddle_restarts``, also from fresh random twiddles).  The
+reported RMSE is that of the rounded model.
 For ``B P``, ``exact_check`` also tries the rounded permutation during Adam with
 the twiddles solved by the exact factorization.  :func:`learn_bp_levelwise`
 learns a ``B P`` permutation one level at a time with the twiddles projected out.
