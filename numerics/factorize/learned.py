@@ -471,7 +471,8 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         If ``A`` has another dtype than float64/complex128, or is complex with ``complex_twiddles=False``.
     ValueError
         If ``A`` is not square with a power-of-two size ``>= 2``, contains NaN or inf, ``kind`` is unknown,
-        or ``decreasing`` does not have one bool per butterfly.
+        ``decreasing`` does not have one bool per butterfly, ``logit_init`` is negative or not finite, or
+        ``twiddle_restarts`` is negative or set without ``vectorize=True``.
     """
     A, kind, cplx = _check_inputs(A, kind, complex_twiddles)
     decreasing = _check_decreasing(decreasing, kind)
