@@ -52,11 +52,9 @@ class FixedBPBP:
 
     def todense(self) -> np.ndarray:
         """``B_1 P_1 B_2 P_2`` as a dense matrix (butterflies by :meth:`Butterfly.todense`)."""
-        n = self.butterflies[0].n
-        M = np.eye(n, dtype=np.complex128)
-        for B, perm in zip(reversed(self.butterflies), reversed(self.perms)):
-            M = B.todense() @ M[perm, :]
-        return M
+        from .learned import _dense_product
+
+        return _dense_product(self.butterflies, self.perms)
 
 
 def fit_bpbp_fixed(A, perms, *, decreasing=(False, False), restarts: int = 4, adam_steps: int = 1000,
@@ -111,14 +109,12 @@ def fit_bpbp_fixed(A, perms, *, decreasing=(False, False), restarts: int = 4, ad
     lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=1)
     rng = check_rng("seed", seed)
 
-    from .learned import _Model, _refit_fresh
+    from .learned import _Model, _refit_fresh, _dense_product
 
     # each fixed permutation is one step of weight 1: pair 1 uses step 0 (perm_1), pair 2 step 1 (perm_2)
     model = _Model(np.ascontiguousarray(A, dtype=np.complex128), "BPBP", True, steps=[p1, p2], decreasing=(d1, d2))
     hard = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
     theta, _, history = _refit_fresh(model, hard, restarts, adam_steps, lbfgs_iters, rng, stop_rmse)
-    tws = [tw for tw, _ in model.unpack(theta)]
-    res = FixedBPBP(butterflies=[Butterfly(tw, increasing=not d) for tw, d in zip(tws, (d1, d2))], perms=[p1, p2],
-                    rmse=0.0, history=history)
-    res.rmse = float(np.sqrt(np.mean(np.abs(res.todense() - A) ** 2)))
-    return res
+    Bs = [Butterfly(tw, increasing=not d) for (tw, _), d in zip(model.unpack(theta), (d1, d2))]
+    rmse = float(np.sqrt(np.mean(np.abs(_dense_product(Bs, [p1, p2]) - A) ** 2)))
+    return FixedBPBP(butterflies=Bs, perms=[p1, p2], rmse=rmse, history=history)

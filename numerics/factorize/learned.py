@@ -151,8 +151,7 @@ class _Model:
         self.nb = 1 if kind == "BP" else 2
         self.decreasing = (False,) * self.nb if decreasing is None else tuple(bool(d) for d in decreasing)
         inc = np.arange(self.L, dtype=np.int64)
-        self.orders = np.array([inc[::-1] if d else inc for d in self.decreasing], dtype=np.int64).reshape(self.nb,
-                                                                                                          self.L)
+        self.orders = np.array([inc[::-1] if d else inc for d in self.decreasing])  # (nb, L)
         self.dtype = np.dtype(np.complex128 if cplx else np.float64)
         self.AT = np.ascontiguousarray(A.T, dtype=self.dtype)
         self.steps = permutation_steps(n) if steps is None else list(steps)
@@ -341,11 +340,16 @@ class LearnedFactorization:
 
     def todense(self) -> np.ndarray:
         """``B_1 P_1 [B_2 P_2]`` as a dense matrix."""
-        n = self.butterflies[0].n
-        M = np.eye(n, dtype=self.butterflies[0].dtype)
-        for B, perm in zip(reversed(self.butterflies), reversed(self.perms)):
-            M = B @ M[perm, :]
-        return M
+        return _dense_product(self.butterflies, self.perms)
+
+
+def _dense_product(butterflies, perms) -> np.ndarray:
+    """``B_1 P_1 [B_2 P_2 ...]`` as a dense matrix (``P x = x[perm]``), from :meth:`Butterfly.todense`."""
+    n = butterflies[0].n
+    M = np.eye(n, dtype=butterflies[0].dtype)
+    for B, perm in zip(reversed(butterflies), reversed(perms)):
+        M = B.todense() @ M[perm, :]
+    return M
 
 
 def _adam(fg, theta, steps: int, lr: float):
@@ -716,8 +720,8 @@ def _refit_fresh(model: _Model, hard, restarts: int, adam_steps: int, lbfgs_iter
     """
     TH = np.stack([model.init(rng) for _ in range(restarts)])
     hb = np.broadcast_to(np.stack(hard), (restarts, model.nb, model.K)).copy()
-    TH = _adam_batch(lambda th: model.kernel_loss_grad(th, hb, parallel=restarts > 1), TH, adam_steps, 0.02)
-    f, _ = model.kernel_loss_grad(TH, hb, parallel=restarts > 1)
+    TH = _adam_batch(lambda th: model.kernel_loss_grad(th, hb, parallel=True), TH, adam_steps, 0.02)
+    f, _ = model.kernel_loss_grad(TH, hb, parallel=True)
     best = None
     history = []
     for r in np.argsort(f, kind="stable")[:refine]:
