@@ -20,7 +20,7 @@ from numerics.factorize import (
     target_matrix,
     TARGETS,
 )
-from numerics.factorize.learned import _Model, _level_loss_grad
+from numerics.factorize.learned import _compose_steps, _Model, _level_loss_grad
 from numerics.factorize.monarch import monarch_slices
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -233,11 +233,12 @@ def test_relaxed_permutation_steps_and_bit_reversal():
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
 
 
-def _fd_check(A, kind, cplx, seed, decreasing=None):
+def _fd_check(A, kind, cplx, seed, decreasing=None, real_part=False):
     rng = np.random.default_rng(seed)
-    m = _Model(np.asarray(A), kind, cplx, decreasing=decreasing)
+    m = _Model(np.asarray(A), kind, cplx, decreasing=decreasing, real_part=real_part)
     th = m.init(rng, logit_scale=1.0)
-    f, g = bp_loss_and_grad(A, th, kind, complex_twiddles=cplx, decreasing=decreasing)
+    kw = dict(complex_twiddles=cplx, decreasing=decreasing, real_part=real_part)
+    f, g = bp_loss_and_grad(A, th, kind, **kw)
     eps = 1e-6
     idx = rng.choice(th.size, size=min(th.size, 40), replace=False)
     idx = np.union1d(idx, np.arange(th.size - m.K, th.size))  # always all logits of the last pair
@@ -245,8 +246,7 @@ def _fd_check(A, kind, cplx, seed, decreasing=None):
     for t, i in enumerate(idx):
         e = np.zeros_like(th)
         e[i] = eps
-        fd[t] = (bp_loss_and_grad(A, th + e, kind, complex_twiddles=cplx, decreasing=decreasing)[0]
-                 - bp_loss_and_grad(A, th - e, kind, complex_twiddles=cplx, decreasing=decreasing)[0]) / (2 * eps)
+        fd[t] = (bp_loss_and_grad(A, th + e, kind, **kw)[0] - bp_loss_and_grad(A, th - e, kind, **kw)[0]) / (2 * eps)
     assert np.max(np.abs(fd - g[idx])) <= 1e-6 * max(1.0, np.max(np.abs(g)))
 
 
@@ -265,6 +265,56 @@ def test_learned_gradients_finite_differences_decreasing(decreasing):
     rng = np.random.default_rng(12)
     A = rng.standard_normal((8, 8)) + 1j * rng.standard_normal((8, 8))
     _fd_check(A, "BP" if len(decreasing) == 1 else "BPBP", True, 13, decreasing)
+
+
+@pytest.mark.parametrize("kind", ["BP", "BPBP"])
+def test_learned_gradients_finite_differences_real_part(kind):
+    A = np.random.default_rng(14).standard_normal((8, 8))
+    _fd_check(A, kind, True, 15, real_part=True)
+    _fd_check(A, kind, True, 16, decreasing=(True,) * (1 if kind == "BP" else 2), real_part=True)
+
+
+def test_learned_real_part_loss_is_the_real_part_of_the_dense_model():
+    """real_part=True: the loss is mean (Re M - A)^2 with M the complex relaxed model (not mean |M - A|^2)."""
+    rng = np.random.default_rng(17)
+    A = rng.standard_normal((8, 8))
+    m = _Model(A, "BPBP", True, real_part=True)
+    th = m.init(rng, logit_scale=2.0)
+    (tw1, z1), (tw2, z2) = m.unpack(th)
+    M = (butterfly_dense_reference(tw1) @ relaxed_permutation(z1) @ butterfly_dense_reference(tw2)
+         @ relaxed_permutation(z2))
+    assert np.abs(M.imag).max() > 0.1  # a genuinely complex model
+    f, _ = bp_loss_and_grad(A, th, "BPBP", real_part=True)
+    assert f == pytest.approx(np.mean((M.real - A) ** 2), rel=1e-12)
+    assert f < bp_loss_and_grad(A, th, "BPBP", complex_twiddles=True)[0]
+
+
+def test_learned_real_part_recovers_hartley_as_bp():
+    """Hartley = Re((1 + i) F) = Re(B P_br): B P with the real part taken recovers it (without the real part,
+    the Hartley matrix is not B P for any permutation of the family, claim factorize.bp-family)."""
+    H = target_matrix("hartley", 8)
+    r = learn_factorization(H, "BP", restarts=8, adam_steps=300, lbfgs_iters=500, seed=0, vectorize=True,
+                            refine=4, real_part=True)
+    assert r.real_part and r.butterflies[0].dtype == np.complex128
+    D = r.todense()
+    assert D.dtype == np.float64 and np.sqrt(np.mean((D - H) ** 2)) == pytest.approx(r.rmse, rel=1e-6, abs=1e-13)
+    assert r.rmse <= 1e-8
+    B = r.butterflies[0].todense()
+    assert np.abs(B.imag).max() > 0.1  # the imaginary part is free, and used
+
+
+def test_learned_real_part_bad_input():
+    A = np.random.default_rng(0).standard_normal((8, 8))
+    with pytest.raises(TypeError, match="real_part=True fits the real part .* but A is complex"):
+        learn_factorization(target_matrix("dft", 8), real_part=True)
+    with pytest.raises(ValueError, match="real_part=True needs complex twiddles.*complex_twiddles=False"):
+        learn_factorization(A, real_part=True, complex_twiddles=False)
+    with pytest.raises(TypeError, match="real_part must be a bool, got real_part=1"):
+        learn_factorization(A, real_part=1)
+    with pytest.raises(ValueError, match="exact_check=5 needs .*real_part=False"):
+        learn_factorization(A, real_part=True, exact_check=5)
+    with pytest.raises(TypeError, match="real_part must be a bool"):
+        bp_loss_and_grad(A, np.zeros(3), real_part="yes")
 
 
 @pytest.mark.parametrize("decreasing", [None, (False, True), (True, False)])
@@ -357,11 +407,13 @@ def test_kernels_match_numpy_reference(n):
     from numerics.factorize.learned import _BatchModel
 
     rng = np.random.default_rng(n)
-    for name, kind, cplx, dec in [("dct", "BPBP", False, None), ("dft", "BP", True, None),
-                                  ("hadamard", "BP", False, (True,)), ("hartley", "BPBP", True, None),
-                                  ("dst", "BPBP", True, (False, True)), ("dct", "BPBP", False, (True, False))]:
+    for name, kind, cplx, dec, rp in [("dct", "BPBP", False, None, False), ("dft", "BP", True, None, False),
+                                      ("hadamard", "BP", False, (True,), False), ("hartley", "BPBP", True, None, False),
+                                      ("dst", "BPBP", True, (False, True), False),
+                                      ("dct", "BPBP", False, (True, False), False), ("hartley", "BP", True, None, True),
+                                      ("dct", "BPBP", True, (False, True), True)]:
         A = target_matrix(name, n)
-        m = _Model(A, kind, cplx, decreasing=dec)
+        m = _Model(A, kind, cplx, decreasing=dec, real_part=rp)
         bm = _BatchModel(m)
         TH = np.stack([m.init(rng, 1.0) for _ in range(3)])
         hard = np.stack([(z > 0).astype(float) for _, z in bm.unpack(TH)])
@@ -428,9 +480,9 @@ def test_logit_init_spreads_the_initial_permutations():
     seen = []
     orig = lrn._adam_batch
 
-    def spy(fg, theta, steps, lr):
+    def spy(fg, theta, steps, lr, state=None):
         seen.append(theta.copy())
-        return orig(fg, theta, steps, lr)
+        return orig(fg, theta, steps, lr, state)
 
     lrn._adam_batch = spy
     try:
@@ -540,9 +592,70 @@ def test_joint_fit_with_exact_twiddles():
     rg = learn_factorization(G, "BP", restarts=2, adam_steps=20, lbfgs_iters=20, seed=0, exact_check=5)
     assert len(rg.history) == 2 and rg.rmse >= 1e-2
     assert rg.rmse == pytest.approx(np.sqrt(np.mean(np.abs(rg.todense() - G) ** 2)), rel=1e-6)
-    with pytest.raises(ValueError, match="exact_check=5 needs kind='BP' and vectorize=False"):
+    with pytest.raises(ValueError, match="exact_check=5 needs kind='BP', vectorize=False and real_part=False"):
         learn_factorization(target_matrix("dct", 8), "BPBP", exact_check=5)
-    with pytest.raises(ValueError, match="exact_check=5 needs kind='BP' and vectorize=False"):
+    with pytest.raises(ValueError, match="exact_check=5 needs kind='BP', vectorize=False and real_part=False"):
         learn_factorization(F, "BP", exact_check=5, vectorize=True)
     with pytest.raises(ValueError, match="exact_check"):
         learn_factorization(F, "BP", exact_check=-1)
+
+
+def test_halving_keeps_the_best_quarter_with_their_adam_moments():
+    """Successive halving: after each round but the last the best quarter of the rows goes on, and the rows that go
+    on follow exactly the trajectory they would have had in one uninterrupted Adam run."""
+    from numerics.factorize.learned import _adam_batch, _adam_halving
+
+    rng = np.random.default_rng(5)
+    c = rng.standard_normal((16, 3))
+
+    def fg(th):  # independent quadratics, one per row: loss |theta - c_r|^2
+        return np.sum((th - c[: th.shape[0]]) ** 2, axis=1), 2 * (th - c[: th.shape[0]])
+
+    TH0 = rng.standard_normal((16, 3)) * 3
+    # rows far from their minimum lose; the survivors are the 4 rows with the smallest loss after round 1
+    full = _adam_batch(fg, TH0.copy(), 20, 0.05)
+    state = [np.zeros_like(TH0), np.zeros_like(TH0), 0]
+    after1 = _adam_batch(fg, TH0.copy(), 10, 0.05, state)
+    keep = np.sort(np.argsort(fg(after1)[0])[:4])
+
+    def fg_kept(th):
+        return np.sum((th - c[keep]) ** 2, axis=1), 2 * (th - c[keep])
+
+    out = _adam_halving(lambda th: fg(th) if th.shape[0] == 16 else fg_kept(th), TH0.copy(), 20, 0.05, 2, 4)
+    assert out.shape == (4, 3)
+    np.testing.assert_allclose(out, full[keep], rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(_adam_halving(fg, TH0.copy(), 20, 0.05, 1, 4), full)
+    A = target_matrix("dct", 8)
+    with pytest.raises(ValueError, match="halving=3 needs vectorize=True"):
+        learn_factorization(A, "BPP", halving=3)
+    with pytest.raises(ValueError, match="halving"):
+        learn_factorization(A, "BPP", vectorize=True, halving=0)
+
+
+def test_bpp_model_is_b_times_family_permutation_times_top_level_factor():
+    """kind="BPP": the permutation is Q (one more top-level factor, applied first) followed by a family permutation;
+    at saturated logits the model is B P Q exactly, and DCT-II_8 is learned as Re(B P Q)."""
+    from numerics.factorize import model_steps
+
+    n = 8
+    st, fam = model_steps(n, "BPP"), permutation_steps(n)
+    assert len(st) == 3 + len(fam) and all(np.array_equal(a, b) for a, b in zip(st, fam[:3] + fam))
+    assert len(model_steps(n, "BP")) == len(fam) and model_steps(2, "BPP") == []
+    rng = np.random.default_rng(21)
+    A = target_matrix("dct", n)
+    m = _Model(A, "BPP", True, real_part=True)
+    th = m.init(rng)
+    th[m.tw_size:] = 30.0 * rng.choice([-1.0, 1.0], size=m.K)
+    (tw, z), = m.unpack(th)
+    q, f = z[:3] > 0, z[3:] > 0
+    Qp = _compose_steps(fam[:3], q, n)
+    Pp = hard_permutation(np.where(f, 1.0, -1.0))
+    assert np.array_equal(m.hard_perm(z > 0), Qp[Pp])  # x -> x[Qp] first, then the family permutation
+    M = butterfly_dense_reference(tw) @ np.eye(n)[Qp[Pp]]
+    loss, _ = m.loss_grad(th)
+    assert loss == pytest.approx(np.mean((M.real - A) ** 2), rel=1e-9)
+    r = learn_factorization(A, "BPP", restarts=64, adam_steps=600, lbfgs_iters=1000, seed=1, vectorize=True,
+                            refine=8, logit_init=2.0, real_part=True, halving=2)
+    assert r.kind == "BPP" and len(r.butterflies) == 1 and np.array_equal(np.sort(r.perms[0]), np.arange(n))
+    assert np.sqrt(np.mean((r.todense() - A) ** 2)) == pytest.approx(r.rmse, rel=1e-6, abs=1e-13)
+    assert r.rmse <= 1e-8

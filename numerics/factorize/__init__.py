@@ -4,8 +4,9 @@
   (block-diagonal, permutation, block-diagonal) from rank-one SVDs of slices.
 * :func:`butterfly_factorize`: exact hierarchical butterfly factorization (rank-one
   SVDs of ``2 x k`` sub-blocks, level by level) with an optional known permutation.
-* :func:`learn_factorization`: learned ``BP`` / ``BPBP`` factorization with a relaxed
-  permutation (Adam then L-BFGS, hand-written gradients, Numba kernels).
+* :func:`learn_factorization`: learned ``BP`` / ``BPP`` / ``BPBP`` factorization with a relaxed
+  permutation (Adam then L-BFGS, hand-written gradients, Numba kernels); optionally of the real part
+  only (complex twiddles, real target).
 * :func:`learn_bp_levelwise`: ``BP`` learned level by level (relaxed logit per level, twiddles exact).
 * :func:`target_matrix`: the transforms of the learned-butterfly table.
 """
@@ -22,12 +23,13 @@ from .learned import (  # noqa: E402
     hard_permutation,
     learn_bp_levelwise,
     learn_factorization,
+    model_steps,
     permutation_steps,
     relaxed_permutation,
 )
 
 __all__ += ["KINDS", "LearnedFactorization", "bp_loss_and_grad", "hard_permutation", "learn_bp_levelwise",
-            "learn_factorization", "permutation_steps", "relaxed_permutation"]
+            "learn_factorization", "model_steps", "permutation_steps", "relaxed_permutation"]
 from .targets import TARGETS, target_matrix  # noqa: E402
 
 __all__ += ["TARGETS", "target_matrix"]

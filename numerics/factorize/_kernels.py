@@ -14,8 +14,10 @@ from numerics._jit import jit, prange
 
 
 @jit
-def _restart_loss_grad(AT, tw, p, steps, orders, gtw, gp, xs, ys, g, gn):
+def _restart_loss_grad(AT, tw, p, steps, orders, realpart, gtw, gp, xs, ys, g, gn):
     """Loss ``mean |M - A|^2`` of one restart; accumulates ``gtw`` and ``gp`` (``df/dp``), returns ``f``.
+
+    ``realpart``: the loss is ``mean (Re M - A)^2`` instead (a real ``A`` fitted by complex twiddles).
 
     ``tw``: ``(nb, L, n/2, 2, 2)``; ``p``: ``(nb, K)``; ``steps``: ``(K, n)``; ``orders``: ``(nb, L)``, the
     factor applied at each stage of butterfly ``b`` (``0..L-1`` increasing strides, reversed decreasing); scratch ``xs``:
@@ -57,6 +59,8 @@ def _restart_loss_grad(AT, tw, p, steps, orders, gtw, gp, xs, ys, g, gn):
         # residual of row j
         for i in range(n):
             r = ys[0, L, i] - AT[j, i]
+            if realpart:
+                r = 0.5 * (r + np.conj(r))
             f += (r * np.conj(r)).real
             g[i] = scale * r
         # backward: pair 0 first
@@ -93,11 +97,12 @@ def _restart_loss_grad(AT, tw, p, steps, orders, gtw, gp, xs, ys, g, gn):
 
 
 @jit(parallel=True)
-def bp_loss_grad_batch(AT, tw, p, steps, orders, f, gtw, gp):
+def bp_loss_grad_batch(AT, tw, p, steps, orders, realpart, f, gtw, gp):
     """Every restart ``r``: ``f[r]``, ``gtw[r]`` (twiddle gradients) and ``gp[r]`` (``df/dp``), in parallel.
 
     ``AT``: ``(n, n)`` (the target transposed); ``tw``: ``(R, nb, L, n/2, 2, 2)``; ``p``: ``(R, nb, K)``;
-    ``steps``: ``(K, n)`` int64; ``orders``: ``(nb, L)`` int64 (stride order per butterfly).  Outputs have the
+    ``steps``: ``(K, n)`` int64; ``orders``: ``(nb, L)`` int64 (stride order per butterfly); ``realpart``: bool,
+    fit ``Re M`` only (see :func:`_restart_loss_grad`).  Outputs have the
     shapes of ``f (R,)``, ``tw`` and ``p``.
     """
     R, nb, L = tw.shape[0], tw.shape[1], tw.shape[2]
@@ -108,11 +113,11 @@ def bp_loss_grad_batch(AT, tw, p, steps, orders, f, gtw, gp):
         ys = np.empty((nb, L + 1, n), dtype=tw.dtype)
         g = np.empty(n, dtype=tw.dtype)
         gn = np.empty(n, dtype=tw.dtype)
-        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, gtw[r], gp[r], xs, ys, g, gn)
+        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, realpart, gtw[r], gp[r], xs, ys, g, gn)
 
 
 @jit
-def bp_loss_grad_serial(AT, tw, p, steps, orders, f, gtw, gp):
+def bp_loss_grad_serial(AT, tw, p, steps, orders, realpart, f, gtw, gp):
     """:func:`bp_loss_grad_batch` without threads (one restart at a time, for L-BFGS)."""
     R, nb, L = tw.shape[0], tw.shape[1], tw.shape[2]
     K = steps.shape[0]
@@ -122,4 +127,4 @@ def bp_loss_grad_serial(AT, tw, p, steps, orders, f, gtw, gp):
     g = np.empty(n, dtype=tw.dtype)
     gn = np.empty(n, dtype=tw.dtype)
     for r in range(R):
-        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, gtw[r], gp[r], xs, ys, g, gn)
+        f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, realpart, gtw[r], gp[r], xs, ys, g, gn)

@@ -50,6 +50,7 @@ __all__ = [
     "permutation_steps",
     "relaxed_permutation",
     "hard_permutation",
+    "model_steps",
     "bp_loss_and_grad",
     "LearnedFactorization",
     "learn_factorization",
@@ -57,7 +58,7 @@ __all__ = [
     "KINDS",
 ]
 
-KINDS = ("BP", "BPBP")
+KINDS = ("BP", "BPP", "BPBP")
 _DTYPES = tuple(np.dtype(d) for d in (np.float64, np.complex128))
 
 
@@ -127,11 +128,24 @@ def hard_permutation(logits) -> np.ndarray:
     """The permutation ``perm`` (``P x = x[perm]``) with every weight rounded to 0 or 1."""
     z = check_array("logits", logits, ndim=1, dtypes=(np.dtype(np.float64),))
     n = 1 << (z.size // 3 + 1)
+    return _compose_steps(permutation_steps(n), z > 0, n)
+
+
+def _compose_steps(steps, on, n: int) -> np.ndarray:
+    """``perm`` of the steps with ``on[k]`` true, applied in order (``P x = x[perm]``)."""
     perm = np.arange(n, dtype=np.int64)
-    for q, on in zip(permutation_steps(n), z > 0):
-        if on:
+    for q, o in zip(steps, on):
+        if o:
             perm = perm[q]
     return perm
+
+
+def model_steps(n: int, kind: str) -> list[np.ndarray]:
+    """The relaxed steps of one ``(B, P)`` pair of ``kind``: :func:`permutation_steps`, and for ``"BPP"`` the three
+    choices of the top level (block ``n``) once more in front, so that ``P = P_family Q`` with ``Q`` one extra
+    top-level factor (the ``B P P`` model of Dao et al.; ``n = 2`` has no steps)."""
+    steps = permutation_steps(n)
+    return steps[:3] + steps if kind == "BPP" else steps
 
 
 # ------------------------------------------------------------------------------------- model
@@ -140,27 +154,33 @@ def hard_permutation(logits) -> np.ndarray:
 class _Model:
     """Parameter packing and the loss of ``BP`` / ``BPBP`` for a fixed target."""
 
-    def __init__(self, A: np.ndarray, kind: str, cplx: bool, steps=None, decreasing=None):
+    def __init__(self, A: np.ndarray, kind: str, cplx: bool, steps=None, decreasing=None, real_part: bool = False):
         """``steps``: the permutation steps (index arrays of length n); default :func:`permutation_steps`.
 
         ``decreasing``: one bool per butterfly (default all ``False``): stride ``n/2`` applied first.
+        ``real_part``: the loss compares ``Re M`` with ``A`` (complex twiddles, real ``A``).
         """
+        self.real_part = bool(real_part)
         self.n = n = A.shape[0]
         self.L = n.bit_length() - 1
         self.kind = kind
-        self.nb = 1 if kind == "BP" else 2
+        self.nb = 2 if kind == "BPBP" else 1
         self.decreasing = (False,) * self.nb if decreasing is None else tuple(bool(d) for d in decreasing)
         inc = np.arange(self.L, dtype=np.int64)
         self.orders = np.array([inc[::-1] if d else inc for d in self.decreasing])  # (nb, L)
         self.dtype = np.dtype(np.complex128 if cplx else np.float64)
         self.AT = np.ascontiguousarray(A.T, dtype=self.dtype)
-        self.steps = permutation_steps(n) if steps is None else list(steps)
+        self.steps = model_steps(n, kind) if steps is None else list(steps)
         self.K = len(self.steps)
         self.steps_arr = np.array(self.steps, dtype=np.int64).reshape(self.K, n)
         self.tw_shape = (self.L, n // 2, 2, 2)
         self.tw_size = int(np.prod(self.tw_shape)) * (2 if cplx else 1)
         self.size = self.nb * (self.tw_size + self.K)
         self.eye = np.eye(n, dtype=self.dtype)
+
+    def hard_perm(self, on) -> np.ndarray:
+        """``perm`` of one pair's steps with ``on[k]`` true (``P x = x[perm]``)."""
+        return _compose_steps(self.steps, on, self.n)
 
     def unpack(self, theta):
         out = []
@@ -205,7 +225,7 @@ class _Model:
         gtw = np.empty_like(tw)
         gp = np.empty_like(p)
         (bp_loss_grad_batch if parallel and R > 1 else bp_loss_grad_serial)(self.AT, tw, p, self.steps_arr, self.orders,
-                                                                            f, gtw, gp)
+                                                                            self.real_part, f, gtw, gp)
         G = np.empty((R, self.size))
         off = 0
         for b in range(self.nb):
@@ -240,6 +260,8 @@ class _Model:
     def loss_grad_numpy(self, theta, hard=None):
         Y, cache = self.forward(theta, hard)
         R = Y - self.AT
+        if self.real_part:
+            R = R.real.astype(self.dtype)
         N = R.size
         f = float(np.sum((R.conj() * R).real) / N)
         G = (2.0 / N) * R
@@ -261,15 +283,18 @@ class _Model:
         return np.concatenate(parts)
 
 
-def bp_loss_and_grad(A, theta, kind: str = "BP", complex_twiddles: bool | None = None, decreasing=None):
+def bp_loss_and_grad(A, theta, kind: str = "BP", complex_twiddles: bool | None = None, decreasing=None,
+                     real_part: bool = False):
     """Loss ``mean |M - A|^2`` of the parameters ``theta`` and its gradient (for tests and finite differences).
 
     ``theta`` packs, for each ``(B, P)`` pair in order ``B_1 P_1 [B_2 P_2]``, the
     twiddles (real, or complex as interleaved real and imaginary parts) then the
-    ``3 (log2 n - 1)`` logits.  ``decreasing``: stride order per butterfly, as in :func:`learn_factorization`.
+    ``3 (log2 n - 1)`` logits.  ``decreasing``: stride order per butterfly; ``real_part``: the loss is
+    ``mean (Re M - A)^2`` (complex twiddles); both as in :func:`learn_factorization`.
     """
     A, kind, cplx = _check_inputs(A, kind, complex_twiddles)
-    model = _Model(A, kind, cplx, decreasing=_check_decreasing(decreasing, kind))
+    cplx = _check_real_part(real_part, A, complex_twiddles, cplx)
+    model = _Model(A, kind, cplx, decreasing=_check_decreasing(decreasing, kind), real_part=real_part)
     theta = check_array("theta", theta, ndim=1, dtypes=(np.dtype(np.float64),))
     if theta.size != model.size:
         raise ValueError(f"theta has length {theta.size}; expected {model.size} for kind={kind!r}, n={A.shape[0]}")
@@ -277,7 +302,7 @@ def bp_loss_and_grad(A, theta, kind: str = "BP", complex_twiddles: bool | None =
 
 
 def _check_decreasing(decreasing, kind: str) -> tuple:
-    nb = 1 if kind == "BP" else 2
+    nb = 2 if kind == "BPBP" else 1
     if decreasing is None:
         return (False,) * nb
     if (not isinstance(decreasing, (tuple, list)) or len(decreasing) != nb
@@ -285,6 +310,20 @@ def _check_decreasing(decreasing, kind: str) -> tuple:
         raise ValueError(f"decreasing must be a tuple of {nb} bool(s) (one per butterfly of kind={kind!r}), "
                          f"got decreasing={decreasing!r}")
     return tuple(bool(d) for d in decreasing)
+
+
+def _check_real_part(real_part, A, complex_twiddles, cplx: bool) -> bool:
+    """Validate ``real_part``; returns whether the twiddles are complex (always with ``real_part``)."""
+    if not isinstance(real_part, (bool, np.bool_)):
+        raise TypeError(f"real_part must be a bool, got real_part={real_part!r}")
+    if not real_part:
+        return cplx
+    if A.dtype.kind == "c":
+        raise TypeError(f"real_part=True fits the real part of the model to a real A, but A is complex ({A.dtype})")
+    if complex_twiddles is False:
+        raise ValueError("real_part=True needs complex twiddles (the real part of a real model is the model itself); "
+                         "got complex_twiddles=False")
+    return True
 
 
 def _check_inputs(A, kind, complex_twiddles):
@@ -318,7 +357,7 @@ class LearnedFactorization:
     Attributes
     ----------
     kind : str
-        ``"BP"`` or ``"BPBP"``.
+        ``"BP"``, ``"BPP"`` or ``"BPBP"``.
     butterflies : list of Butterfly
         ``[B]`` or ``[B_1, B_2]``.
     perms : list of ndarray
@@ -329,6 +368,8 @@ class LearnedFactorization:
         The same before rounding (best restart; with ``vectorize=True``, after Adam only).
     history : list of float
         Final RMSE of every restart (rounded model; with ``vectorize=True``, of the refined ones).
+    real_part : bool
+        The model is ``Re(B_1 P_1 [B_2 P_2])`` (``learn_factorization(..., real_part=True)``).
     """
 
     kind: str
@@ -337,10 +378,12 @@ class LearnedFactorization:
     rmse: float
     rmse_relaxed: float
     history: list = field(default_factory=list)
+    real_part: bool = False
 
     def todense(self) -> np.ndarray:
-        """``B_1 P_1 [B_2 P_2]`` as a dense matrix."""
-        return _dense_product(self.butterflies, self.perms)
+        """``B_1 P_1 [B_2 P_2]`` (its real part if :attr:`real_part`) as a dense matrix."""
+        M = _dense_product(self.butterflies, self.perms)
+        return M.real.copy() if self.real_part else M
 
 
 def _dense_product(butterflies, perms) -> np.ndarray:
@@ -411,14 +454,17 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
                         stop_rmse: float = 1e-10, vectorize: bool = False,
                         refine: int | None = None, exact_check: int = 0,
                         decreasing=None, twiddle_restarts: int = 0,
-                        logit_init: float = 0.0) -> LearnedFactorization:
-    """Fit ``A ~ B P`` (``kind="BP"``) or ``B_1 P_1 B_2 P_2`` (``"BPBP"``) by Adam, then L-BFGS.
+                        logit_init: float = 0.0, real_part: bool = False, halving: int = 1) -> LearnedFactorization:
+    """Fit ``A ~ B P`` (``kind="BP"``), ``B P Q`` (``"BPP"``) or ``B_1 P_1 B_2 P_2`` (``"BPBP"``) by Adam, then L-BFGS.
 
     Parameters
     ----------
     A : ndarray, shape (n, n)
         float64 or complex128, finite; ``n`` a power of two ``>= 2``.
-    kind : {"BP", "BPBP"}
+    kind : {"BP", "BPP", "BPBP"}
+        ``"BPP"`` is the model Dao et al. used for DCT and DST: one butterfly and the permutation
+        ``P Q``, with ``Q`` one extra factor of the top level (three more logits, applied first; see
+        :func:`model_steps`).  Its result has one butterfly and one (composed) permutation.
     restarts : int, default 4
         Random initialisations (twiddles :meth:`Butterfly.random`, logits ``logit_init`` times standard
         normal draws; 0 gives weights 1/2 as in the paper); stops early once a rounded model reaches
@@ -456,6 +502,20 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         Standard deviation of the initial permutation logits.  With all logits 0 every restart starts from
         the same relaxed permutation and only the twiddles differ; random logits (e.g. 2) spread the
         restarts over the permutation family (``theory/factorization.md`` section 5).
+    halving : int, default 1
+        With ``vectorize=True``: successive halving of the restarts (the role of the asynchronous
+        hyperband scheduler in Dao et al.'s runs).  The Adam phase runs in ``halving`` rounds of
+        ``adam_steps // halving`` steps; after every round but the last only the quarter of the restarts
+        with the smallest relaxed loss (at least ``refine``) go on, with their Adam moments.  So many
+        cheap restarts explore the permutations and the promising ones are trained longer.
+    real_part : bool, default False
+        Fit ``Re(B P)`` (``Re(B_1 P_1 B_2 P_2)``) to a real ``A`` with complex twiddles: the loss is
+        ``mean (Re M - A)^2`` and the imaginary part of ``M`` is free, as in the code of Dao et al.
+        (a real target with complex factors is compared on the real part).  The classical fast
+        algorithms of the real transforms are of this form: Hartley is ``Re((1 + i) F)`` and DCT-II is
+        ``Re(D F Q)`` with ``Q`` an input reordering (``theory/factorization.md`` section 5).  Needs a
+        real ``A`` and ``complex_twiddles`` ``True`` or ``None`` (then complex); the result's
+        :meth:`LearnedFactorization.todense` is the real part.
     twiddle_restarts : int, default 0
         With ``vectorize=True``: if no refined restart reaches ``stop_rmse``, the distinct rounded
         permutations of the refined restarts (best first) are kept fixed and their twiddles fitted
@@ -472,14 +532,17 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     Raises
     ------
     TypeError
-        If ``A`` has another dtype than float64/complex128, or is complex with ``complex_twiddles=False``.
+        If ``A`` has another dtype than float64/complex128, is complex with ``complex_twiddles=False``, or is
+        complex with ``real_part=True``; if ``real_part`` is not a bool.
     ValueError
         If ``A`` is not square with a power-of-two size ``>= 2``, contains NaN or inf, ``kind`` is unknown,
-        ``decreasing`` does not have one bool per butterfly, ``logit_init`` is negative or not finite, or
-        ``twiddle_restarts`` is negative or set without ``vectorize=True``.
+        ``decreasing`` does not have one bool per butterfly, ``logit_init`` is negative or not finite,
+        ``twiddle_restarts`` is negative or set without ``vectorize=True``, ``halving`` is below 1 or above 1
+        without ``vectorize=True``, or ``real_part=True`` with ``complex_twiddles=False``.
     """
     A, kind, cplx = _check_inputs(A, kind, complex_twiddles)
     decreasing = _check_decreasing(decreasing, kind)
+    cplx = _check_real_part(real_part, A, complex_twiddles, cplx)
     restarts = check_int("restarts", restarts, minimum=1)
     adam_steps = check_int("adam_steps", adam_steps, minimum=0)
     lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=0)
@@ -488,20 +551,23 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
         raise TypeError(f"vectorize must be a bool, got {vectorize!r}")
     exact_check = check_int("exact_check", exact_check, minimum=0)
     twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
+    halving = check_int("halving", halving, minimum=1)
+    if halving > 1 and not vectorize:
+        raise ValueError(f"halving={halving} needs vectorize=True")
     if not (isinstance(logit_init, (float, int, np.floating, np.integer)) and np.isfinite(logit_init)
             and logit_init >= 0):
         raise ValueError(f"logit_init must be a finite number >= 0, got logit_init={logit_init!r}")
     logit_init = float(logit_init)
     if twiddle_restarts and not vectorize:
         raise ValueError(f"twiddle_restarts={twiddle_restarts} needs vectorize=True")
-    if exact_check and (kind != "BP" or vectorize):
-        raise ValueError(f"exact_check={exact_check} needs kind='BP' and vectorize=False (got kind={kind!r}, "
-                         f"vectorize={vectorize})")
-    model = _Model(A, kind, cplx, decreasing=decreasing)
+    if exact_check and (kind != "BP" or vectorize or real_part):
+        raise ValueError(f"exact_check={exact_check} needs kind='BP', vectorize=False and real_part=False (got "
+                         f"kind={kind!r}, vectorize={vectorize}, real_part={real_part})")
+    model = _Model(A, kind, cplx, decreasing=decreasing, real_part=real_part)
     if vectorize:
         refine = min(restarts, 5) if refine is None else check_int("refine", refine, minimum=1)
         return _learn_vectorized(model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
-                                 twiddle_restarts, logit_init)
+                                 twiddle_restarts, logit_init, halving)
     best = None
     history = []
     for _ in range(restarts):
@@ -531,10 +597,11 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     return LearnedFactorization(
         kind=kind,
         butterflies=[Butterfly(tw, increasing=not d) for (tw, _), d in zip(pars, model.decreasing)],
-        perms=[hard_permutation(z) for z in logits],
+        perms=[model.hard_perm(z > 0) for z in logits],
         rmse=rmse,
         rmse_relaxed=rmse_rel,
         history=history,
+        real_part=model.real_part,
     )
 
 
@@ -610,6 +677,8 @@ class _BatchModel:
             cache.append((b, tw, p, stages, bstages))
             X = bstages[-1]
         Rr = X - m.AT
+        if m.real_part:
+            Rr = Rr.real.astype(m.dtype)
         N = m.n * m.n
         f = np.sum((Rr.conj() * Rr).real, axis=(1, 2)) / N
         G = (2.0 / N) * Rr
@@ -647,24 +716,45 @@ class _BatchModel:
         return f, np.concatenate([a for pair in grads for a in pair], axis=1)
 
 
-def _adam_batch(fg, theta, steps: int, lr: float):
-    """Adam on every row of ``theta`` at once (identical to :func:`_adam` per row)."""
-    m = np.zeros_like(theta)
-    v = np.zeros_like(theta)
+def _adam_batch(fg, theta, steps: int, lr: float, state=None):
+    """Adam on every row of ``theta`` at once (identical to :func:`_adam` per row).
+
+    ``state``: optional ``[m, v, t]`` (moments and step count) to continue from; updated in place.
+    """
+    if state is None:
+        state = [np.zeros_like(theta), np.zeros_like(theta), 0]
+    m, v, t0 = state
     b1, b2, eps = 0.9, 0.999, 1e-8
-    for t in range(1, steps + 1):
+    for t in range(t0 + 1, t0 + steps + 1):
         _, g = fg(theta)
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    state[:] = [m, v, t0 + steps]
+    return theta
+
+
+def _adam_halving(fg, theta, steps: int, lr: float, rounds: int, keep_min: int):
+    """Successive halving over the rows of ``theta``: ``rounds`` rounds of ``steps // rounds`` Adam steps
+    (:func:`_adam_batch`, moments carried over); after every round but the last only the quarter of the rows
+    with the smallest loss (at least ``keep_min``) go on.  ``rounds = 1`` is plain :func:`_adam_batch`."""
+    state = [np.zeros_like(theta), np.zeros_like(theta), 0]
+    per = steps // rounds
+    for rd in range(rounds):
+        theta = _adam_batch(fg, theta, per, lr, state)
+        if rd < rounds - 1:
+            f, _ = fg(theta)
+            keep = np.sort(np.argsort(f, kind="stable")[: max(keep_min, theta.shape[0] // 4)])
+            theta = theta[keep]
+            state[0], state[1] = state[0][keep], state[1][keep]
     return theta
 
 
 def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
-                      twiddle_restarts=0, logit_init=0.0):
+                      twiddle_restarts=0, logit_init=0.0, halving=1):
     bm = _BatchModel(model)
     TH = np.stack([model.init(rng, logit_init) for _ in range(restarts)])
-    TH = _adam_batch(bm.loss_grad, TH, adam_steps, lr)
+    TH = _adam_halving(bm.loss_grad, TH, adam_steps, lr, halving, refine)
     f_rel, _ = bm.loss_grad(TH)
     hard = np.stack([(z > 0).astype(np.float64) for _, z in bm.unpack(TH)])  # (nb, R, K)
     TH = _adam_batch(lambda th: bm.loss_grad(th, hard), TH, adam_steps // 2, lr / 2)
@@ -686,7 +776,7 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
         seen = set()
         for _, r in sorted(tried, key=lambda x: x[0]):
             hr = [hard[b, r] for b in range(model.nb)]
-            key = tuple(tuple(hard_permutation(2.0 * h - 1.0)) for h in hr)
+            key = tuple(tuple(model.hard_perm(h > 0.5)) for h in hr)
             if key in seen:
                 continue
             seen.add(key)
@@ -703,10 +793,11 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
     return LearnedFactorization(
         kind=model.kind,
         butterflies=[Butterfly(tw, increasing=not d) for (tw, _), d in zip(pars, model.decreasing)],
-        perms=[hard_permutation(2.0 * h - 1.0) for h in hr],
+        perms=[model.hard_perm(h > 0.5) for h in hr],
         rmse=rmse,
         rmse_relaxed=rmse_rel,
         history=history,
+        real_part=model.real_part,
     )
 
 
