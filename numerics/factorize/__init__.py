@@ -8,6 +8,8 @@
   permutation (Adam then L-BFGS, hand-written gradients, Numba kernels); optionally of the real part
   only (complex twiddles, real target).
 * :func:`learn_bp_levelwise`: ``BP`` learned level by level (relaxed logit per level, twiddles exact).
+* :func:`learn_real_levelwise`: ``Re(B P)`` / ``Re(B P Q)`` permutations learned level by level by a rank-two
+  criterion, then finished by the joint learner.
 * :func:`target_matrix`: the transforms of the learned-butterfly table.
 """
 from .monarch import MONARCH_DTYPES, Monarch, monarch_project
@@ -23,13 +25,15 @@ from .learned import (  # noqa: E402
     hard_permutation,
     learn_bp_levelwise,
     learn_factorization,
+    learn_real_levelwise,
     model_steps,
     permutation_steps,
     relaxed_permutation,
 )
 
 __all__ += ["KINDS", "LearnedFactorization", "bp_loss_and_grad", "hard_permutation", "learn_bp_levelwise",
-            "learn_factorization", "model_steps", "permutation_steps", "relaxed_permutation"]
+            "learn_factorization", "learn_real_levelwise", "model_steps", "permutation_steps",
+            "relaxed_permutation"]
 from .targets import TARGETS, target_matrix  # noqa: E402
 
 __all__ += ["TARGETS", "target_matrix"]

@@ -55,6 +55,7 @@ __all__ = [
     "LearnedFactorization",
     "learn_factorization",
     "learn_bp_levelwise",
+    "learn_real_levelwise",
     "KINDS",
 ]
 
@@ -751,9 +752,14 @@ def _adam_halving(fg, theta, steps: int, lr: float, rounds: int, keep_min: int):
 
 
 def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng, stop_rmse, refine,
-                      twiddle_restarts=0, logit_init=0.0, halving=1):
+                      twiddle_restarts=0, logit_init=0.0, halving=1, logit_mean=None):
+    """``logit_mean``: optional ``(nb, K)`` centre of the initial logits (``logit_init`` is then the spread)."""
     bm = _BatchModel(model)
     TH = np.stack([model.init(rng, logit_init) for _ in range(restarts)])
+    if logit_mean is not None:
+        for b in range(model.nb):
+            off = b * (model.tw_size + model.K) + model.tw_size
+            TH[:, off:off + model.K] += logit_mean[b]
     TH = _adam_halving(bm.loss_grad, TH, adam_steps, lr, halving, refine)
     f_rel, _ = bm.loss_grad(TH)
     hard = np.stack([(z > 0).astype(np.float64) for _, z in bm.unpack(TH)])  # (nb, R, K)
@@ -802,17 +808,22 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
 
 
 def _refit_fresh(model: _Model, hard, restarts: int, adam_steps: int, lbfgs_iters: int, rng, stop_rmse: float,
-                 refine: int | None = None):
+                 refine: int | None = None, halving: int = 1):
     """Twiddles for fixed step weights ``hard`` (one ``(K,)`` array per butterfly) from fresh random starts.
 
-    All ``restarts`` run ``adam_steps`` Adam steps (step 0.02) together; L-BFGS then refines the ``refine``
-    with the smallest loss (default all), best first, until one reaches ``stop_rmse``.  Returns
-    ``(theta, f, history)`` of the best (``f`` the loss, ``history`` the RMSE of every refined start).
+    All ``restarts`` run ``adam_steps`` Adam steps (step 0.02) together (in ``halving`` rounds, the best quarter
+    going on after each, :func:`_adam_halving`); L-BFGS then refines the ``refine`` with the smallest loss
+    (default all), best first, until one reaches ``stop_rmse``.  Returns ``(theta, f, history)`` of the best
+    (``f`` the loss, ``history`` the RMSE of every refined start).
     """
     TH = np.stack([model.init(rng) for _ in range(restarts)])
-    hb = np.broadcast_to(np.stack(hard), (restarts, model.nb, model.K)).copy()
-    TH = _adam_batch(lambda th: model.kernel_loss_grad(th, hb, parallel=True), TH, adam_steps, 0.02)
-    f, _ = model.kernel_loss_grad(TH, hb, parallel=True)
+    h = np.stack(hard)
+
+    def fg(th):
+        return model.kernel_loss_grad(th, np.broadcast_to(h, (th.shape[0], model.nb, model.K)).copy(), parallel=True)
+
+    TH = _adam_halving(fg, TH, adam_steps, 0.02, halving, refine or 1)
+    f, _ = fg(TH)
     best = None
     history = []
     for r in np.argsort(f, kind="stable")[:refine]:
@@ -947,3 +958,165 @@ def learn_bp_levelwise(A, *, steps: int = 40, lr: float = 0.1, complex_twiddles:
     rmse = res.rel_error * float(np.linalg.norm(A)) / n
     return LearnedFactorization(kind="BP", butterflies=[res.butterfly], perms=[res.perm], rmse=float(rmse),
                                 rmse_relaxed=float("nan"), history=history)
+
+
+# ------------------------------------------------------ level-wise learner of Re(B P) / Re(B P Q)
+
+
+def _rank2_loss_grad(T: np.ndarray, d: int):
+    """Rank-two criterion at depth ``d`` of a real ``n x n`` matrix ``T`` and its gradient.
+
+    If ``T = Re(B)`` for a complex butterfly ``B``, the rows ``i + k n/2^d`` (``k < 2^d``) of ``B`` restricted to
+    a column block ``[beta n/2^d, (beta + 1) n/2^d)`` are multiples of one row of a depth-``d`` sub-butterfly,
+    so the real ``2^d x n/2^d`` block of ``T`` has rank at most two.  ``f`` = squared singular values beyond the
+    second, summed over the blocks, over ``||T||^2``; by the envelope theorem ``df/dT = 2 R / S - 2 f T / S``
+    with ``R`` the residual of the best rank-two approximations.
+    """
+    n = T.shape[0]
+    b, g = n >> d, 1 << d
+    X = T.reshape(g, b, g, b).transpose(1, 2, 0, 3)  # (i, beta, k, j): row k b + i, column beta b + j
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    R = X - (U[..., :2] * s[..., None, :2]) @ Vt[..., :2, :]
+    S = float(np.sum(T * T))
+    f = float(np.sum(s[..., 2:] ** 2)) / S
+    G = (2.0 / S) * R.transpose(2, 0, 1, 3).reshape(n, n) - (2.0 * f / S) * T
+    return f, G
+
+
+def _levelwise_stage(T0: np.ndarray, steps, d: int, z0: np.ndarray, adam_steps: int, lr: float):
+    """Adam on the logits ``z`` of the relaxed ``steps`` acting on the columns of ``T0`` (in order), for the
+    rank-two criterion at depth ``d``; returns the final logits and the criterion of their rounding."""
+    z = np.array(z0, dtype=np.float64)
+    m = np.zeros_like(z)
+    v = np.zeros_like(z)
+    for t in range(1, adam_steps + 1):
+        p = _sigmoid(z)
+        stages = _apply_steps(T0, steps, p)
+        _, G = _rank2_loss_grad(stages[-1], d)
+        _, dp = _back_steps(stages, steps, p, G)
+        g = dp * p * (1.0 - p)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        z -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-12)
+    f_hard = _rank2_loss_grad(_apply_steps(T0, steps, (z > 0).astype(np.float64))[-1], d)[0]
+    return z, f_hard
+
+
+def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.1, logit_restarts: int = 8,
+                         restarts: int = 256, adam_steps: int = 1200, halving: int = 4, lbfgs_iters: int = 3000,
+                         twiddle_restarts: int = 8, logit_scale: float = 3.0, logit_spread: float = 0.3, seed=None,
+                         stop_rmse: float = 1e-10) -> LearnedFactorization:
+    """Learn ``A ~ Re(B P)`` (``kind="BP"``) or ``Re(B P Q)`` (``"BPP"``) level by level, then fit the twiddles.
+
+    The real-part analogue of :func:`learn_bp_levelwise`.  If ``A = Re(B P)``, every depth-``d`` block of
+    ``A P^T`` (rows ``i + k n/2^d``, a column block of width ``n/2^d``) has rank at most two
+    (:func:`_rank2_loss_grad`), and which columns form a depth-``d`` block depends only on the separation
+    choices of the top ``d`` levels of the family (reversals only reorder a block).  The criterion is
+    informative for ``2 <= d <= log2 n - 2`` (blocks of at least 3 x 3), so:
+
+    1. depth 2: the separation logits of levels 0 and 1 (block sizes ``n``, ``n/2``) and, for ``"BPP"``, the three
+       logits of ``Q`` are learned jointly by Adam on the relaxed criterion (``steps`` steps, step ``lr``) from
+       ``logit_restarts`` random initialisations (the best rounded one is kept);
+    2. depth ``d = 3 .. log2 n - 2``: the separation logit of level ``d - 1`` is learned with the others fixed;
+    3. the joint learner (:func:`learn_factorization` with ``vectorize=True, real_part=True``: ``restarts``
+       restarts, successive halving in ``halving`` rounds over ``adam_steps`` Adam steps, rounding, twiddle refits,
+       ``twiddle_restarts`` fresh twiddle starts) finishes from these logits: every identified choice starts at
+       ``+-logit_scale`` (the family's reversals at ``-logit_scale``), the rest at 0 (the last level's
+       separation, which the criterion cannot see, and for ``"BPP"`` the reversals of ``Q``: measured, both
+       "separate, reverse one half" forms of ``Q`` reach criterion 0 and only one fits), all plus
+       ``N(0, logit_spread^2)`` noise.  Fitting the twiddles
+       alone for the right permutation from a few fresh starts fails from ``N = 64`` on (measured: DCT-II_64,
+       16 starts, RMSE ``1.7e-2``), learning them with the logits from many halved restarts does not.
+
+    The reversal choices of the family are fixed off (they reorder columns within a block; a butterfly absorbs
+    them, as for :func:`learn_bp_levelwise`).
+
+    Parameters
+    ----------
+    A : ndarray, shape (n, n)
+        float64, finite, ``n`` a power of two ``>= 16``.
+    kind : {"BP", "BPP"}
+    steps, lr : Adam steps per stage and step size for the logits.
+    logit_restarts : int
+        Random initialisations (standard normal logits) of the depth-2 stage.
+    restarts, adam_steps, halving, lbfgs_iters, twiddle_restarts : int
+        The joint learner of step 3 (as in :func:`learn_factorization`).
+    logit_scale, logit_spread : float
+        Initial logits of step 3: ``+-logit_scale`` for the identified choices, noise of std ``logit_spread``.
+    seed : None, int or Generator
+    stop_rmse : float
+        A twiddle fit stops its L-BFGS candidates once one reaches it.
+
+    Returns
+    -------
+    LearnedFactorization
+        ``real_part=True``; ``history`` holds the rounded criterion after each stage (depth 2 first), then the
+        joint learner's refit RMSEs; ``rmse_relaxed`` is the joint learner's.
+
+    Raises
+    ------
+    TypeError
+        If ``A`` is not float64 (the real part is fitted to a real target).
+    ValueError
+        If ``A`` is not square with a power-of-two size ``>= 16``, contains NaN or inf, or ``kind`` is not
+        ``"BP"`` or ``"BPP"``.
+    """
+    A = check_array("A", A, ndim=2, dtypes=(np.dtype(np.float64),), finite=False)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square (n x n with n a power of two), got shape {A.shape}")
+    n = A.shape[0]
+    if n < 16 or n & (n - 1):
+        raise ValueError(f"A has size n={n}; learn_real_levelwise needs n a power of two >= 16 (the rank-two "
+                         f"criterion is empty below; use learn_factorization(..., real_part=True))")
+    check_finite("A", A)
+    if kind not in ("BP", "BPP"):
+        raise ValueError(f"kind must be 'BP' or 'BPP' for learn_real_levelwise, got kind={kind!r}")
+    steps = check_int("steps", steps, minimum=1)
+    logit_restarts = check_int("logit_restarts", logit_restarts, minimum=1)
+    twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
+    restarts = check_int("restarts", restarts, minimum=1)
+    halving = check_int("halving", halving, minimum=1)
+    adam_steps = check_int("adam_steps", adam_steps, minimum=0)
+    for name, val in (("logit_scale", logit_scale), ("logit_spread", logit_spread)):
+        if not (isinstance(val, (float, int, np.floating, np.integer)) and np.isfinite(val) and val >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {name}={val!r}")
+    lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=0)
+    if not (isinstance(lr, (float, int, np.floating, np.integer)) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive finite number, got lr={lr!r}")
+    rng = check_rng("seed", seed)
+    L = n.bit_length() - 1
+    fam = permutation_steps(n)
+    nq = 3 if kind == "BPP" else 0
+    # depth 2: Q (BPP) and the separations of levels 0 and 1
+    first = fam[:3][:nq] + [fam[0], fam[3]]
+    best = None
+    for _ in range(logit_restarts):
+        z, f = _levelwise_stage(A, first, 2, rng.standard_normal(len(first)), steps, lr)
+        if best is None or f < best[1]:
+            best = (z, f)
+    on = list(best[0] > 0)
+    history = [best[1]]
+    # the hard choices so far, as "on" flags over model_steps(n, kind) (Q first, then the family)
+    flags = np.zeros(nq + len(fam), dtype=bool)
+    flags[:nq] = on[:nq]
+    flags[nq + 0], flags[nq + 3] = on[nq], on[nq + 1]
+    msteps = model_steps(n, kind)
+    for d in range(3, L - 1):
+        T = A[:, _compose_steps(msteps, flags, n)]
+        z, f = _levelwise_stage(T, [fam[3 * (d - 1)]], d, 0.1 * rng.standard_normal(1), steps, lr)
+        flags[nq + 3 * (d - 1)] = z[0] > 0
+        history.append(f)
+    # The joint learner finishes from these logits: the identified choices (and the family's reversals, fixed off:
+    # a butterfly absorbs them) start at +-logit_scale, the others at 0 (the last level's separation and, for BPP,
+    # the two reversals of Q: measured, both "separate, reverse one half" forms of Q reach criterion 0 and only one
+    # fits), so that they and the twiddles are learned together (successive halving over the restarts).
+    known = np.ones(nq + len(fam), dtype=bool)
+    known[1:nq] = False
+    known[nq + 3 * (L - 2)] = False
+    mean = np.where(known, np.where(flags, logit_scale, -logit_scale), 0.0)
+    model = _Model(A, kind, True, real_part=True)
+    res = _learn_vectorized(model, restarts, adam_steps, 0.02, lbfgs_iters, rng, stop_rmse, refine=8,
+                            twiddle_restarts=twiddle_restarts, logit_init=logit_spread, halving=halving,
+                            logit_mean=mean[None])
+    res.history = history + res.history
+    return res
