@@ -569,5 +569,5 @@ def check_learned_real(*, seed: int, n: int, fits: int, restarts: int, adam_step
     return Result(parts=parts, headline=0, data=data,
                   note=f"95% Clopper-Pearson lower bound on the success probability per fit (all four targets): "
                        f"{lo:.2f}. Median time per fit {np.nanmedian(seconds):.0f} s. Without the real part "
-                       "(complex loss), DCT-II and DST-II are not B P Q and the B P B P learner does not find them at "
-                       "N = 32 (factorize.learned-bpbp, theory/factorization.md section 6).")
+                       "(complex loss) the B P B P learner does not find DCT-II or DST-II at N = 32 "
+                       "(factorize.learned-bpbp; theory/factorization.md sections 5 and 6).")
