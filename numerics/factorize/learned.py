@@ -327,6 +327,15 @@ def _check_real_part(real_part, A, complex_twiddles, cplx: bool) -> bool:
     return True
 
 
+def _check_number(name: str, value, positive: bool = False) -> float:
+    """``value`` as a float, finite and ``>= 0`` (``> 0`` if ``positive``); else a ValueError naming it."""
+    if not (isinstance(value, (float, int, np.floating, np.integer)) and np.isfinite(value)
+            and (value > 0 if positive else value >= 0)):
+        what = "a positive finite number" if positive else "a finite number >= 0"
+        raise ValueError(f"{name} must be {what}, got {name}={value!r}")
+    return float(value)
+
+
 def _check_inputs(A, kind, complex_twiddles):
     A = check_array("A", A, ndim=2, dtypes=_DTYPES, finite=False)
     if A.shape[0] != A.shape[1]:
@@ -555,10 +564,7 @@ def learn_factorization(A, kind: str = "BP", *, restarts: int = 4, adam_steps: i
     halving = check_int("halving", halving, minimum=1)
     if halving > 1 and not vectorize:
         raise ValueError(f"halving={halving} needs vectorize=True")
-    if not (isinstance(logit_init, (float, int, np.floating, np.integer)) and np.isfinite(logit_init)
-            and logit_init >= 0):
-        raise ValueError(f"logit_init must be a finite number >= 0, got logit_init={logit_init!r}")
-    logit_init = float(logit_init)
+    logit_init = _check_number("logit_init", logit_init)
     if twiddle_restarts and not vectorize:
         raise ValueError(f"twiddle_restarts={twiddle_restarts} needs vectorize=True")
     if exact_check and (kind != "BP" or vectorize or real_part):
@@ -808,11 +814,10 @@ def _learn_vectorized(model: _Model, restarts, adam_steps, lr, lbfgs_iters, rng,
 
 
 def _refit_fresh(model: _Model, hard, restarts: int, adam_steps: int, lbfgs_iters: int, rng, stop_rmse: float,
-                 refine: int | None = None, halving: int = 1):
+                 refine: int | None = None):
     """Twiddles for fixed step weights ``hard`` (one ``(K,)`` array per butterfly) from fresh random starts.
 
-    All ``restarts`` run ``adam_steps`` Adam steps (step 0.02) together (in ``halving`` rounds, the best quarter
-    going on after each, :func:`_adam_halving`); L-BFGS then refines the ``refine`` with the smallest loss
+    All ``restarts`` run ``adam_steps`` Adam steps (step 0.02) together; L-BFGS then refines the ``refine`` with the smallest loss
     (default all), best first, until one reaches ``stop_rmse``.  Returns ``(theta, f, history)`` of the best
     (``f`` the loss, ``history`` the RMSE of every refined start).
     """
@@ -822,7 +827,7 @@ def _refit_fresh(model: _Model, hard, restarts: int, adam_steps: int, lbfgs_iter
     def fg(th):
         return model.kernel_loss_grad(th, np.broadcast_to(h, (th.shape[0], model.nb, model.K)).copy(), parallel=True)
 
-    TH = _adam_halving(fg, TH, adam_steps, 0.02, halving, refine or 1)
+    TH = _adam_batch(fg, TH, adam_steps, 0.02)
     f, _ = fg(TH)
     best = None
     history = []
@@ -930,8 +935,7 @@ def learn_bp_levelwise(A, *, steps: int = 40, lr: float = 0.1, complex_twiddles:
 
     A, _, cplx = _check_inputs(A, "BP", complex_twiddles)
     steps = check_int("steps", steps, minimum=1)
-    if not (isinstance(lr, (float, int, np.floating, np.integer)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got lr={lr!r}")
+    lr = _check_number("lr", lr, positive=True)
     dtype = np.dtype(np.complex128 if cplx else np.float64)
     A = np.asarray(A, dtype=dtype)
     n = A.shape[0]
@@ -1077,12 +1081,10 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     restarts = check_int("restarts", restarts, minimum=1)
     halving = check_int("halving", halving, minimum=1)
     adam_steps = check_int("adam_steps", adam_steps, minimum=0)
-    for name, val in (("logit_scale", logit_scale), ("logit_spread", logit_spread)):
-        if not (isinstance(val, (float, int, np.floating, np.integer)) and np.isfinite(val) and val >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {name}={val!r}")
+    logit_scale = _check_number("logit_scale", logit_scale)
+    logit_spread = _check_number("logit_spread", logit_spread)
     lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=0)
-    if not (isinstance(lr, (float, int, np.floating, np.integer)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got lr={lr!r}")
+    lr = _check_number("lr", lr, positive=True)
     rng = check_rng("seed", seed)
     L = n.bit_length() - 1
     fam = permutation_steps(n)
