@@ -700,21 +700,75 @@ def test_learn_real_levelwise_small():
     assert r.history[0] >= 1e-3 and r.rmse >= 1e-3
 
 
-def test_learn_real_levelwise_bad_input():
-    from numerics.factorize import learn_real_levelwise
+@pytest.mark.parametrize("fname", ["learn_real_levelwise", "levelwise_real_permutation"])
+def test_learn_real_levelwise_bad_input(fname):
+    import numerics.factorize as fz
 
+    fn = getattr(fz, fname)
     A = target_matrix("hartley", 16)
-    with pytest.raises(ValueError, match="n=8; learn_real_levelwise needs n a power of two >= 16"):
-        learn_real_levelwise(target_matrix("hartley", 8))
+    with pytest.raises(ValueError, match=f"n=8; {fname} needs n a power of two >= 16"):
+        fn(target_matrix("hartley", 8))
     with pytest.raises(TypeError, match="A has dtype complex128"):
-        learn_real_levelwise(A.astype(np.complex128))
-    with pytest.raises(ValueError, match="kind must be 'BP' or 'BPP' for learn_real_levelwise, got kind='BPBP'"):
-        learn_real_levelwise(A, "BPBP")
+        fn(A.astype(np.complex128))
+    with pytest.raises(ValueError, match=f"kind must be 'BP' or 'BPP' for {fname}, got kind='BPBP'"):
+        fn(A, "BPBP")
     B = A.copy()
     B[0, 0] = np.nan
     with pytest.raises(ValueError, match="A contains NaN or inf"):
-        learn_real_levelwise(B)
-    with pytest.raises(ValueError, match="logit_scale must be a finite number >= 0"):
-        learn_real_levelwise(A, logit_scale=-1.0)
+        fn(B)
     with pytest.raises(ValueError, match="square"):
-        learn_real_levelwise(np.zeros((16, 8)))
+        fn(np.zeros((16, 8)))
+    with pytest.raises(ValueError, match="steps"):
+        fn(A, steps=0)
+    if fname == "learn_real_levelwise":
+        with pytest.raises(ValueError, match="logit_scale must be a finite number >= 0"):
+            fn(A, logit_scale=-1.0)
+    else:
+        with pytest.raises(ValueError, match="d"):
+            fz.depth_blocks(np.arange(16), 5)
+
+
+def test_known_permutations_are_the_classical_algorithms():
+    """DFT = B P_br exactly (butterfly_factorize); Hartley, DCT-II and DST-II with their known permutations have
+    every informative depth-d block of rank <= 2 (the rank-two criterion ~0), so they are real parts of B P."""
+    from numerics.factorize import KNOWN_PERMUTATIONS, known_permutation
+    from numerics.factorize.learned import _rank2_loss_grad
+
+    for n in (2, 4, 16, 64):
+        assert butterfly_factorize(target_matrix("dft", n), known_permutation("dft", n)).rel_error <= 1e-14
+        assert butterfly_factorize(target_matrix("hadamard", n), known_permutation("hadamard", n)).rel_error <= 1e-14
+        for name in KNOWN_PERMUTATIONS:
+            p = known_permutation(name, n)
+            assert np.array_equal(np.sort(p), np.arange(n))
+    for name in ("hartley", "dct", "dst"):
+        T = target_matrix(name, 64)[:, known_permutation(name, 64)]
+        assert max(_rank2_loss_grad(T, d)[0] for d in range(2, 5)) <= 1e-25
+    with pytest.raises(ValueError, match="name must be one of .* got name='legendre'"):
+        known_permutation("legendre", 8)
+    with pytest.raises(ValueError, match="n"):
+        known_permutation("dct", 12)
+
+
+def test_levelwise_real_permutation_matches_the_classical_blocks():
+    """The permutation stages alone at N = 128: criterion ~0 for Hartley (Re(B P)), DCT-II and DST-II (Re(B P Q)), the
+    depth-d column blocks (d = 1..log2 N - 2) equal those of the known permutation, and not at the last depth, which
+    the criterion cannot see; Legendre keeps a large criterion.  learn_real_levelwise uses the same stages."""
+    from numerics.factorize import depth_blocks, known_permutation, levelwise_real_permutation
+
+    n, L = 128, 7
+    for name, kind in (("hartley", "BP"), ("dct", "BPP"), ("dst", "BPP")):
+        lp = levelwise_real_permutation(target_matrix(name, n), kind, seed=3)
+        assert lp.kind == kind and lp.criteria.shape == (L - 3,) and lp.criteria.max() <= 1e-25
+        truth = known_permutation(name, n)
+        assert all(lp.blocks(d) == depth_blocks(truth, d) for d in range(1, L - 1))
+        assert lp.identified.sum() == lp.identified.size - (1 if kind == "BP" else 3)  # last separation (and Q's reversals)
+        assert not lp.identified[(3 if kind == "BPP" else 0) + 3 * (L - 2)]
+    lp = levelwise_real_permutation(target_matrix("legendre", n), "BPP", seed=3)
+    assert lp.criteria.min() >= 1e-3
+    # learn_real_levelwise runs the same stages first (same seed, same criteria)
+    from numerics.factorize import learn_real_levelwise
+
+    A = target_matrix("dct", 32)
+    r = levelwise_real_permutation(A, "BPP", seed=5)
+    res = learn_real_levelwise(A, "BPP", restarts=4, adam_steps=8, halving=1, lbfgs_iters=1, twiddle_restarts=0, seed=5)
+    assert np.array_equal(res.history[: r.criteria.size], r.criteria)

@@ -9,8 +9,10 @@
   only (complex twiddles, real target).
 * :func:`learn_bp_levelwise`: ``BP`` learned level by level (relaxed logit per level, twiddles exact).
 * :func:`learn_real_levelwise`: ``Re(B P)`` / ``Re(B P Q)`` permutations learned level by level by a rank-two
-  criterion, then finished by the joint learner.
-* :func:`target_matrix`: the transforms of the learned-butterfly table.
+  criterion, then finished by the joint learner; :func:`levelwise_real_permutation` is its permutation part alone
+  (any size).
+* :func:`target_matrix`: the transforms of the learned-butterfly table; :func:`known_permutation`: the
+  permutations of their classical fast algorithms.
 """
 from .monarch import MONARCH_DTYPES, Monarch, monarch_project
 
@@ -21,19 +23,22 @@ __all__ += ["ButterflyFactorization", "butterfly_factorize", "check_permutation"
 from .learned import (  # noqa: E402
     KINDS,
     LearnedFactorization,
+    LevelwisePermutation,
     bp_loss_and_grad,
+    depth_blocks,
     hard_permutation,
     learn_bp_levelwise,
     learn_factorization,
     learn_real_levelwise,
+    levelwise_real_permutation,
     model_steps,
     permutation_steps,
     relaxed_permutation,
 )
 
-__all__ += ["KINDS", "LearnedFactorization", "bp_loss_and_grad", "hard_permutation", "learn_bp_levelwise",
-            "learn_factorization", "learn_real_levelwise", "model_steps", "permutation_steps",
-            "relaxed_permutation"]
-from .targets import TARGETS, target_matrix  # noqa: E402
+__all__ += ["KINDS", "LearnedFactorization", "LevelwisePermutation", "bp_loss_and_grad", "depth_blocks",
+            "hard_permutation", "learn_bp_levelwise", "learn_factorization", "learn_real_levelwise",
+            "levelwise_real_permutation", "model_steps", "permutation_steps", "relaxed_permutation"]
+from .targets import KNOWN_PERMUTATIONS, TARGETS, known_permutation, target_matrix  # noqa: E402
 
-__all__ += ["TARGETS", "target_matrix"]
+__all__ += ["KNOWN_PERMUTATIONS", "TARGETS", "known_permutation", "target_matrix"]

@@ -56,6 +56,9 @@ __all__ = [
     "learn_factorization",
     "learn_bp_levelwise",
     "learn_real_levelwise",
+    "levelwise_real_permutation",
+    "LevelwisePermutation",
+    "depth_blocks",
     "KINDS",
 ]
 
@@ -1006,34 +1009,78 @@ def _levelwise_stage(T0: np.ndarray, steps, d: int, z0: np.ndarray, adam_steps: 
     return z, f_hard
 
 
-def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.1, logit_restarts: int = 8,
-                         restarts: int = 256, adam_steps: int = 1200, halving: int = 4, lbfgs_iters: int = 3000,
-                         twiddle_restarts: int = 8, logit_scale: float = 3.0, logit_spread: float = 0.3, seed=None,
-                         stop_rmse: float = 1e-10) -> LearnedFactorization:
-    """Learn ``A ~ Re(B P)`` (``kind="BP"``) or ``Re(B P Q)`` (``"BPP"``) level by level, then fit the twiddles.
+def _check_real_levelwise(A, kind, fname: str) -> np.ndarray:
+    """Input checks shared by the level-wise real-part learners (``fname`` names the caller in messages)."""
+    A = check_array("A", A, ndim=2, dtypes=(np.dtype(np.float64),), finite=False)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square (n x n with n a power of two), got shape {A.shape}")
+    n = A.shape[0]
+    if n < 16 or n & (n - 1):
+        raise ValueError(f"A has size n={n}; {fname} needs n a power of two >= 16 (the rank-two "
+                         f"criterion is empty below; use learn_factorization(..., real_part=True))")
+    check_finite("A", A)
+    if kind not in ("BP", "BPP"):
+        raise ValueError(f"kind must be 'BP' or 'BPP' for {fname}, got kind={kind!r}")
+    return A
 
-    The real-part analogue of :func:`learn_bp_levelwise`.  If ``A = Re(B P)``, every depth-``d`` block of
-    ``A P^T`` (rows ``i + k n/2^d``, a column block of width ``n/2^d``) has rank at most two
-    (:func:`_rank2_loss_grad`), and which columns form a depth-``d`` block depends only on the separation
-    choices of the top ``d`` levels of the family (reversals only reorder a block).  The criterion is
-    informative for ``2 <= d <= log2 n - 2`` (blocks of at least 3 x 3), so:
 
-    1. depth 2: the separation logits of levels 0 and 1 (block sizes ``n``, ``n/2``) and, for ``"BPP"``, the three
-       logits of ``Q`` are learned jointly by Adam on the relaxed criterion (``steps`` steps, step ``lr``) from
-       ``logit_restarts`` random initialisations (the best rounded one is kept);
-    2. depth ``d = 3 .. log2 n - 2``: the separation logit of level ``d - 1`` is learned with the others fixed;
-    3. the joint learner (:func:`learn_factorization` with ``vectorize=True, real_part=True``: ``restarts``
-       restarts, successive halving in ``halving`` rounds over ``adam_steps`` Adam steps, rounding, twiddle refits,
-       ``twiddle_restarts`` fresh twiddle starts) finishes from these logits: every identified choice starts at
-       ``+-logit_scale`` (the family's reversals at ``-logit_scale``), the rest at 0 (the last level's
-       separation, which the criterion cannot see, and for ``"BPP"`` the reversals of ``Q``: measured, both
-       "separate, reverse one half" forms of ``Q`` reach criterion 0 and only one fits), all plus
-       ``N(0, logit_spread^2)`` noise.  Fitting the twiddles
-       alone for the right permutation from a few fresh starts fails from ``N = 64`` on (measured: DCT-II_64,
-       16 starts, RMSE ``1.7e-2``), learning them with the logits from many halved restarts does not.
+@dataclass
+class LevelwisePermutation:
+    """Result of :func:`levelwise_real_permutation`.
 
-    The reversal choices of the family are fixed off (they reorder columns within a block; a butterfly absorbs
-    them, as for :func:`learn_bp_levelwise`).
+    Attributes
+    ----------
+    kind : str
+        ``"BP"`` or ``"BPP"``.
+    perm : ndarray of int64, shape (n,)
+        The learned permutation (``P x = x[perm]``), every choice the criterion cannot see set off.
+    on : ndarray of bool
+        The hard choices over :func:`model_steps` ``(n, kind)`` (for ``"BPP"`` the three of ``Q`` first).
+    identified : ndarray of bool
+        Which of those choices the criterion decides: the separations of levels ``0 .. log2 n - 3``, the
+        family's reversals (fixed off: a butterfly absorbs them) and, for ``"BPP"``, ``Q``'s separation; not the
+        last level's separation, nor ``Q``'s two reversals.
+    criteria : ndarray of float
+        The rank-two criterion of the rounded choices after each stage (depth 2 first, then depths
+        ``3 .. log2 n - 2``); of order ``1e-30`` when ``A = Re(B P)`` (or ``Re(B P Q)``) for the learned ``P``.
+    """
+
+    kind: str
+    perm: np.ndarray
+    on: np.ndarray
+    identified: np.ndarray
+    criteria: np.ndarray
+
+    def blocks(self, d: int) -> set:
+        """The column sets of ``A`` forming the depth-``d`` column blocks of ``A P^T`` (``2^d`` frozensets)."""
+        return depth_blocks(self.perm, d)
+
+
+def depth_blocks(perm, d: int) -> set:
+    """The depth-``d`` column blocks of ``A P^T`` for ``P x = x[perm]``, as the set of ``2^d`` frozensets of
+    columns of ``A`` (``perm[k n/2^d : (k + 1) n/2^d]``).  What the rank-two criterion identifies of ``perm``."""
+    perm = np.asarray(perm)
+    n = perm.size
+    b = n >> check_int("d", d, minimum=0, maximum=n.bit_length() - 1)
+    return {frozenset(perm[k * b:(k + 1) * b].tolist()) for k in range(n // b)}
+
+
+def levelwise_real_permutation(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.1, logit_restarts: int = 8,
+                               seed=None) -> LevelwisePermutation:
+    """Learn the permutation of ``A ~ Re(B P)`` (or ``Re(B P Q)``) level by level from the rank-two criterion.
+
+    If ``A = Re(B P)``, every depth-``d`` block of ``A P^T`` (rows ``i + k n/2^d``, a column block of width
+    ``n/2^d``) has rank at most two (:func:`_rank2_loss_grad`), and which columns form a depth-``d`` block depends
+    only on the separation choices of the top ``d`` levels of the family (reversals only reorder a block; a
+    butterfly absorbs them, so they are fixed off).  The criterion is informative for ``2 <= d <= log2 n - 2``
+    (blocks of at least 3 x 3).  These are the permutation stages of :func:`learn_real_levelwise` without its
+    twiddle fit, so they run at any size (each Adam step is a batch of small SVDs, ``O(n^2)`` memory; 1.5 to 2.5
+    minutes at ``n = 1024`` on two cores):
+
+    1. depth 2: the separation logits of levels 0 and 1 (block sizes ``n``, ``n/2``) and, for ``"BPP"``, the
+       three logits of ``Q`` are learned jointly by Adam on the relaxed criterion (``steps`` steps, step
+       ``lr``) from ``logit_restarts`` random initialisations; the best rounded one is kept;
+    2. depth ``d = 3 .. log2 n - 2``: the separation logit of level ``d - 1``, the others fixed.
 
     Parameters
     ----------
@@ -1043,49 +1090,26 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     steps, lr : Adam steps per stage and step size for the logits.
     logit_restarts : int
         Random initialisations (standard normal logits) of the depth-2 stage.
-    restarts, adam_steps, halving, lbfgs_iters, twiddle_restarts : int
-        The joint learner of step 3 (as in :func:`learn_factorization`).
-    logit_scale, logit_spread : float
-        Initial logits of step 3: ``+-logit_scale`` for the identified choices, noise of std ``logit_spread``.
     seed : None, int or Generator
-    stop_rmse : float
-        A twiddle fit stops its L-BFGS candidates once one reaches it.
 
     Returns
     -------
-    LearnedFactorization
-        ``real_part=True``; ``history`` holds the rounded criterion after each stage (depth 2 first), then the
-        joint learner's refit RMSEs; ``rmse_relaxed`` is the joint learner's.
+    LevelwisePermutation
 
     Raises
     ------
     TypeError
-        If ``A`` is not float64 (the real part is fitted to a real target).
+        If ``A`` is not float64.
     ValueError
         If ``A`` is not square with a power-of-two size ``>= 16``, contains NaN or inf, or ``kind`` is not
         ``"BP"`` or ``"BPP"``.
     """
-    A = check_array("A", A, ndim=2, dtypes=(np.dtype(np.float64),), finite=False)
-    if A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square (n x n with n a power of two), got shape {A.shape}")
-    n = A.shape[0]
-    if n < 16 or n & (n - 1):
-        raise ValueError(f"A has size n={n}; learn_real_levelwise needs n a power of two >= 16 (the rank-two "
-                         f"criterion is empty below; use learn_factorization(..., real_part=True))")
-    check_finite("A", A)
-    if kind not in ("BP", "BPP"):
-        raise ValueError(f"kind must be 'BP' or 'BPP' for learn_real_levelwise, got kind={kind!r}")
+    A = _check_real_levelwise(A, kind, "levelwise_real_permutation")
     steps = check_int("steps", steps, minimum=1)
     logit_restarts = check_int("logit_restarts", logit_restarts, minimum=1)
-    twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
-    restarts = check_int("restarts", restarts, minimum=1)
-    halving = check_int("halving", halving, minimum=1)
-    adam_steps = check_int("adam_steps", adam_steps, minimum=0)
-    logit_scale = _check_number("logit_scale", logit_scale)
-    logit_spread = _check_number("logit_spread", logit_spread)
-    lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=0)
     lr = _check_number("lr", lr, positive=True)
     rng = check_rng("seed", seed)
+    n = A.shape[0]
     L = n.bit_length() - 1
     fam = permutation_steps(n)
     nq = 3 if kind == "BPP" else 0
@@ -1108,13 +1132,80 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
         z, f = _levelwise_stage(T, [fam[3 * (d - 1)]], d, 0.1 * rng.standard_normal(1), steps, lr)
         flags[nq + 3 * (d - 1)] = z[0] > 0
         history.append(f)
+    identified = np.ones(nq + len(fam), dtype=bool)
+    identified[1:nq] = False
+    identified[nq + 3 * (L - 2)] = False
+    return LevelwisePermutation(kind=kind, perm=_compose_steps(msteps, flags, n), on=flags, identified=identified,
+                                criteria=np.array(history))
+
+
+def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.1, logit_restarts: int = 8,
+                         restarts: int = 256, adam_steps: int = 1200, halving: int = 4, lbfgs_iters: int = 3000,
+                         twiddle_restarts: int = 8, logit_scale: float = 3.0, logit_spread: float = 0.3, seed=None,
+                         stop_rmse: float = 1e-10) -> LearnedFactorization:
+    """Learn ``A ~ Re(B P)`` (``kind="BP"``) or ``Re(B P Q)`` (``"BPP"``) level by level, then fit the twiddles.
+
+    The real-part analogue of :func:`learn_bp_levelwise`:
+
+    1. and 2. the permutation stages of :func:`levelwise_real_permutation` (a rank-two criterion per depth learns
+       the separation choices level by level);
+    3. the joint learner (:func:`learn_factorization` with ``vectorize=True, real_part=True``: ``restarts``
+       restarts, successive halving in ``halving`` rounds over ``adam_steps`` Adam steps, rounding, twiddle refits,
+       ``twiddle_restarts`` fresh twiddle starts) finishes from these logits: every identified choice starts at
+       ``+-logit_scale`` (the family's reversals at ``-logit_scale``), the rest at 0 (the last level's
+       separation, which the criterion cannot see, and for ``"BPP"`` the reversals of ``Q``: measured, both
+       "separate, reverse one half" forms of ``Q`` reach criterion 0 and only one fits), all plus
+       ``N(0, logit_spread^2)`` noise.  Fitting the twiddles
+       alone for the right permutation from a few fresh starts fails from ``N = 64`` on (measured: DCT-II_64,
+       16 starts, RMSE ``1.7e-2``), learning them with the logits from many halved restarts does not.
+
+    The reversal choices of the family are fixed off (they reorder columns within a block; a butterfly absorbs
+    them, as for :func:`learn_bp_levelwise`).
+
+    Parameters
+    ----------
+    A : ndarray, shape (n, n)
+        float64, finite, ``n`` a power of two ``>= 16``.
+    kind : {"BP", "BPP"}
+    steps, lr, logit_restarts :
+        The permutation stages, as in :func:`levelwise_real_permutation`.
+    restarts, adam_steps, halving, lbfgs_iters, twiddle_restarts : int
+        The joint learner of step 3 (as in :func:`learn_factorization`).
+    logit_scale, logit_spread : float
+        Initial logits of step 3: ``+-logit_scale`` for the identified choices, noise of std ``logit_spread``.
+    seed : None, int or Generator
+    stop_rmse : float
+        A twiddle fit stops its L-BFGS candidates once one reaches it.
+
+    Returns
+    -------
+    LearnedFactorization
+        ``real_part=True``; ``history`` holds the rounded criterion after each stage (depth 2 first), then the
+        joint learner's refit RMSEs; ``rmse_relaxed`` is the joint learner's.
+
+    Raises
+    ------
+    TypeError
+        If ``A`` is not float64 (the real part is fitted to a real target).
+    ValueError
+        If ``A`` is not square with a power-of-two size ``>= 16``, contains NaN or inf, or ``kind`` is not
+        ``"BP"`` or ``"BPP"``.
+    """
+    A = _check_real_levelwise(A, kind, "learn_real_levelwise")
+    twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
+    restarts = check_int("restarts", restarts, minimum=1)
+    halving = check_int("halving", halving, minimum=1)
+    adam_steps = check_int("adam_steps", adam_steps, minimum=0)
+    logit_scale = _check_number("logit_scale", logit_scale)
+    logit_spread = _check_number("logit_spread", logit_spread)
+    lbfgs_iters = check_int("lbfgs_iters", lbfgs_iters, minimum=0)
+    rng = check_rng("seed", seed)
+    lp = levelwise_real_permutation(A, kind, steps=steps, lr=lr, logit_restarts=logit_restarts, seed=rng)
+    flags, known, history = lp.on, lp.identified, list(lp.criteria)
     # The joint learner finishes from these logits: the identified choices (and the family's reversals, fixed off:
     # a butterfly absorbs them) start at +-logit_scale, the others at 0 (the last level's separation and, for BPP,
     # the two reversals of Q: measured, both "separate, reverse one half" forms of Q reach criterion 0 and only one
     # fits), so that they and the twiddles are learned together (successive halving over the restarts).
-    known = np.ones(nq + len(fam), dtype=bool)
-    known[1:nq] = False
-    known[nq + 3 * (L - 2)] = False
     mean = np.where(known, np.where(flags, logit_scale, -logit_scale), 0.0)
     model = _Model(A, kind, True, real_part=True)
     res = _learn_vectorized(model, restarts, adam_steps, 0.02, lbfgs_iters, rng, stop_rmse, refine=8,
