@@ -106,10 +106,10 @@ def _back_steps(stages, steps, p, G):
     for k in range(len(steps) - 1, -1, -1):
         q, pk = steps[k], p[k]
         Xp = stages[k]
-        dp[k] = float(np.sum((np.conj(G) * (Xp[:, q] - Xp)).real))
-        Gn = (1.0 - pk) * G
-        Gn[:, q] += pk * G
-        G = Gn
+        dp[k] = float(np.vdot(G, Xp[:, q] - Xp).real)  # sum conj(G) (X[:, q] - X)
+        qinv = np.empty_like(q)
+        qinv[q] = np.arange(q.size)
+        G = (1.0 - pk) * G + pk * G[:, qinv]  # every step is a permutation: the scatter-add is a gather
     return G, dp
 
 
