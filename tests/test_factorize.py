@@ -772,3 +772,64 @@ def test_levelwise_real_permutation_matches_the_classical_blocks():
     r = levelwise_real_permutation(A, "BPP", seed=5)
     res = learn_real_levelwise(A, "BPP", restarts=4, adam_steps=8, halving=1, lbfgs_iters=1, twiddle_restarts=0, seed=5)
     assert np.array_equal(res.history[: r.criteria.size], r.criteria)
+
+
+def test_fit_real_twiddles_variable_projection():
+    """The top factor solved by least squares is optimal (no perturbation of it lowers the loss), the projected
+    objective's gradient (envelope theorem) matches central differences, and the fit recovers Hartley and DCT-II for
+    their known permutations."""
+    from numerics.factorize import fit_real_twiddles, known_permutation
+    from numerics.factorize.learned import _Model, _top_projection
+
+    rng = np.random.default_rng(7)
+    n, L = 8, 3
+    T = target_matrix("dct", n)[:, known_permutation("dct", n)]
+    model = _Model(T, "BP", True, steps=[], real_part=True)
+
+    def loss(tw):
+        return model.loss_grad(tw.view(np.float64).ravel(), hard=[np.zeros(0)])
+
+    tw = _top_projection(T, Butterfly.random(n, seed=rng, dtype=np.complex128).twiddles)
+    f0, g0 = loss(tw)
+    assert np.abs(g0.reshape(L, n // 2, 2, 2, 2)[L - 1]).max() <= 1e-12  # stationary in the top factor
+    for _ in range(20):
+        t2 = tw.copy()
+        t2[L - 1] += 1e-3 * (rng.standard_normal((n // 2, 2, 2)) + 1j * rng.standard_normal((n // 2, 2, 2)))
+        assert loss(t2)[0] >= f0
+    E = rng.standard_normal(tw[: L - 1].shape) + 1j * rng.standard_normal(tw[: L - 1].shape)
+    eps = 1e-6
+
+    def projected(low):
+        t = tw.copy()
+        t[: L - 1] = low
+        return loss(_top_projection(T, t))[0]
+
+    fd = (projected(tw[: L - 1] + eps * E) - projected(tw[: L - 1] - eps * E)) / (2 * eps)
+    glow = g0.reshape(L, n // 2, 2, 2, 2)[: L - 1]
+    assert fd == pytest.approx(float(np.sum(glow[..., 0] * E.real + glow[..., 1] * E.imag)), rel=1e-5)
+    for name, m in (("hartley", 16), ("dct", 16), ("dct", 32), ("dst", 32)):
+        A = target_matrix(name, m)
+        r = fit_real_twiddles(A, known_permutation(name, m), starts=8, seed=0)
+        assert r.real_part and r.rmse <= 1e-10
+        assert np.sqrt(np.mean((r.todense() - A) ** 2)) == pytest.approx(r.rmse, rel=1e-6, abs=1e-13)
+    G = target_matrix("randn", 16, seed=2)
+    assert fit_real_twiddles(G, np.arange(16), starts=2, maxiter=300, seed=0).rmse >= 1e-2
+
+
+def test_fit_real_twiddles_bad_input():
+    from numerics.factorize import fit_real_twiddles
+
+    A = target_matrix("hartley", 8)
+    p = np.arange(8)
+    with pytest.raises(ValueError, match="n=2; fit_real_twiddles needs n a power of two >= 4"):
+        fit_real_twiddles(target_matrix("hartley", 2), np.arange(2))
+    with pytest.raises(TypeError, match="A has dtype complex128"):
+        fit_real_twiddles(A.astype(np.complex128), p)
+    with pytest.raises(ValueError, match="perm is not a permutation"):
+        fit_real_twiddles(A, np.zeros(8, dtype=int))
+    B = A.copy()
+    B[1, 1] = np.nan
+    with pytest.raises(ValueError, match="A contains NaN or inf"):
+        fit_real_twiddles(B, p)
+    with pytest.raises(ValueError, match="starts"):
+        fit_real_twiddles(A, p, starts=0)

@@ -10,7 +10,8 @@
 * :func:`learn_bp_levelwise`: ``BP`` learned level by level (relaxed logit per level, twiddles exact).
 * :func:`learn_real_levelwise`: ``Re(B P)`` / ``Re(B P Q)`` permutations learned level by level by a rank-two
   criterion, then finished by the joint learner; :func:`levelwise_real_permutation` is its permutation part alone
-  (any size).
+  (any size); :func:`fit_real_twiddles` fits the complex twiddles of ``Re(B P)`` for a given permutation by
+  variable projection (the top factor solved by least squares).
 * :func:`target_matrix`: the transforms of the learned-butterfly table; :func:`known_permutation`: the
   permutations of their classical fast algorithms.
 """
@@ -26,6 +27,7 @@ from .learned import (  # noqa: E402
     LevelwisePermutation,
     bp_loss_and_grad,
     depth_blocks,
+    fit_real_twiddles,
     hard_permutation,
     learn_bp_levelwise,
     learn_factorization,
@@ -37,8 +39,9 @@ from .learned import (  # noqa: E402
 )
 
 __all__ += ["KINDS", "LearnedFactorization", "LevelwisePermutation", "bp_loss_and_grad", "depth_blocks",
-            "hard_permutation", "learn_bp_levelwise", "learn_factorization", "learn_real_levelwise",
-            "levelwise_real_permutation", "model_steps", "permutation_steps", "relaxed_permutation"]
+            "fit_real_twiddles", "hard_permutation", "learn_bp_levelwise", "learn_factorization",
+            "learn_real_levelwise", "levelwise_real_permutation", "model_steps", "permutation_steps",
+            "relaxed_permutation"]
 from .targets import KNOWN_PERMUTATIONS, TARGETS, known_permutation, target_matrix  # noqa: E402
 
 __all__ += ["KNOWN_PERMUTATIONS", "TARGETS", "known_permutation", "target_matrix"]
