@@ -1252,7 +1252,7 @@ def fit_real_twiddles(A, perm, *, starts: int = 16, maxiter: int = 1500, seed=No
 
     Projecting the top factor out makes the fit much more reliable than fitting all twiddles (measured with the
     right permutation: DCT-II_32 exact from 3 of 6 random starts against 0 of 6 for L-BFGS on all twiddles;
-    Hartley_128 from 3 of 16), but it does not remove the local minima (DCT-II_128: 0 of 16;
+    Hartley_128 from 3 of 16), but it does not remove the local minima (DCT-II_128: 1 of 48;
     ``theory/factorization.md`` section 6).
 
     Parameters
