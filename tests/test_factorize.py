@@ -726,6 +726,10 @@ def test_learn_real_levelwise_bad_input(fname):
     else:
         with pytest.raises(ValueError, match="d"):
             fz.depth_blocks(np.arange(16), 5)
+        with pytest.raises(ValueError, match="perm is not a permutation"):
+            fz.depth_blocks(np.zeros(16, dtype=int), 2)
+        with pytest.raises(ValueError, match="len\\(perm\\)"):
+            fz.depth_blocks(np.arange(12), 2)
 
 
 def test_known_permutations_are_the_classical_algorithms():

@@ -1061,8 +1061,10 @@ class LevelwisePermutation:
 def depth_blocks(perm, d: int) -> set:
     """The depth-``d`` column blocks of ``A P^T`` for ``P x = x[perm]``, as the set of ``2^d`` frozensets of
     columns of ``A`` (``perm[k n/2^d : (k + 1) n/2^d]``).  What the rank-two criterion identifies of ``perm``."""
-    perm = np.asarray(perm)
-    n = perm.size
+    from .exact import check_permutation
+
+    n = check_power_of_two("len(perm)", np.asarray(perm).size)
+    perm = check_permutation("perm", perm, n)
     b = n >> check_int("d", d, minimum=0, maximum=n.bit_length() - 1)
     return {frozenset(perm[k * b:(k + 1) * b].tolist()) for k in range(n // b)}
 
