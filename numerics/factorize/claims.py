@@ -507,7 +507,8 @@ def check_learned_real(*, seed: int, n: int, fits: int, restarts: int, adam_step
     ``not_rmse``; ``table_ns``, ``table_names``, ``table_rmse[name, n]``, ``table_seconds`` (full mode);
     ``lw_ns``, ``lw_names``, ``lw_rmse[name, n]``, ``lw_criterion[name, n]`` (largest rank-two criterion of the
     learned permutation over the level stages), ``lw_seconds`` (level-wise learner); ``perm_ns``, ``perm_names``,
-    ``perm_criterion[name, n]`` (largest stage criterion of :func:`levelwise_real_permutation`), ``perm_match[name, n]``
+    ``perm_criterion[name, n]`` (stage criteria of :func:`levelwise_real_permutation`: the largest for the transforms,
+    the smallest for Legendre and Gaussian, the side each bound is on), ``perm_match[name, n]``
     (fraction of depths ``1 .. log2 N - 2`` whose column blocks equal those of :func:`known_permutation`; ``nan``
     for the targets without one), ``perm_seconds``."""
     from numerics.stats import clopper_pearson
