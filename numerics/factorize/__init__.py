@@ -9,9 +9,10 @@
   only (complex twiddles, real target).
 * :func:`learn_bp_levelwise`: ``BP`` learned level by level (relaxed logit per level, twiddles exact).
 * :func:`learn_real_levelwise`: ``Re(B P)`` / ``Re(B P Q)`` permutations learned level by level by a rank-two
-  criterion, then finished by the joint learner; :func:`levelwise_real_permutation` is its permutation part alone
-  (any size); :func:`fit_real_twiddles` fits the complex twiddles of ``Re(B P)`` for a given permutation by
-  variable projection (the top factor solved by least squares).
+  criterion, then the twiddles solved exactly by :func:`solve_real_twiddles` (gauge propagation over the blocks'
+  rank-two row spaces; :mod:`numerics.factorize.realpart`) or finished by the joint learner;
+  :func:`levelwise_real_permutation` is its permutation part alone; :func:`fit_real_twiddles` fits the complex
+  twiddles of ``Re(B P)`` for a given permutation by variable projection (the top factor solved by least squares).
 * :func:`target_matrix`: the transforms of the learned-butterfly table; :func:`known_permutation`: the
   permutations of their classical fast algorithms.
 """
@@ -42,6 +43,9 @@ __all__ += ["KINDS", "LearnedFactorization", "LevelwisePermutation", "bp_loss_an
             "fit_real_twiddles", "hard_permutation", "learn_bp_levelwise", "learn_factorization",
             "learn_real_levelwise", "levelwise_real_permutation", "model_steps", "permutation_steps",
             "relaxed_permutation"]
+from .realpart import solve_real_twiddles  # noqa: E402
+
+__all__ += ["solve_real_twiddles"]
 from .targets import KNOWN_PERMUTATIONS, TARGETS, known_permutation, target_matrix  # noqa: E402
 
 __all__ += ["KNOWN_PERMUTATIONS", "TARGETS", "known_permutation", "target_matrix"]

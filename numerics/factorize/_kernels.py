@@ -128,3 +128,97 @@ def bp_loss_grad_serial(AT, tw, p, steps, orders, realpart, f, gtw, gp):
     gn = np.empty(n, dtype=tw.dtype)
     for r in range(R):
         f[r] = _restart_loss_grad(AT, tw[r], p[r], steps, orders, realpart, gtw[r], gp[r], xs, ys, g, gn)
+
+
+# ------------------------------------------------ gauge propagation of Re(B P) (numerics.factorize.realpart)
+
+
+@jit
+def _gauge_find(i, parent, H, path):
+    """Root of ``i``, compressing the path; afterwards ``u_i ~ H[i] u_root`` for every node on it."""
+    m = 0
+    r = i
+    while parent[r] != r:
+        path[m] = r
+        m += 1
+        r = parent[r]
+    for t in range(m - 2, -1, -1):  # nearest to the root first; its parent already points at the root
+        x = path[t]
+        H[x] = H[x] @ H[parent[x]]
+        s = np.abs(H[x]).max()
+        if s > 0.0:
+            H[x] /= s
+        parent[x] = r
+    return r
+
+
+@jit
+def _parallel(a0, a1, b0, b1, tol):
+    return abs(a0 * b1 - a1 * b0) <= tol * np.sqrt((abs(a0) ** 2 + abs(a1) ** 2) * (abs(b0) ** 2 + abs(b1) ** 2))
+
+
+@jit
+def gauge_union_find(nnodes, ec, ep, eG, tol):
+    """Union-find over real Moebius relations ``u_c ~ G u_p`` (``u`` in ``C^2`` up to scale, ``G`` real ``2 x 2``).
+
+    Edges are taken in order.  An edge inside one component closes a cycle: the root must be an eigenvector of the
+    cycle's real matrix ``M``; ``M ~ I`` says nothing, complex eigenvalues pin the root to the eigenvector with
+    ``Im lambda > 0`` (its conjugate serves as well: every relation is real), real eigenvalues would force a real
+    ``u`` and are counted as conflicts, as are pins that disagree.  Returns ``root``, ``H`` (``u_i ~ H[i] u_root``),
+    ``pinned``, ``pin`` (per root) and the number of conflicts.
+    """
+    parent = np.arange(nnodes)
+    H = np.zeros((nnodes, 2, 2))
+    H[:, 0, 0] = 1.0
+    H[:, 1, 1] = 1.0
+    pinned = np.zeros(nnodes, dtype=np.bool_)
+    pin = np.zeros((nnodes, 2), dtype=np.complex128)
+    path = np.empty(nnodes, dtype=np.int64)
+    bad = 0
+    for e in range(ec.shape[0]):
+        c, p = ec[e], ep[e]
+        rc = _gauge_find(c, parent, H, path)
+        rp = _gauge_find(p, parent, H, path)
+        Hc = H[c] if c != rc else np.eye(2)
+        Hp = H[p] if p != rp else np.eye(2)
+        K = np.linalg.solve(Hc, eG[e] @ Hp)  # u_rc ~ K u_rp
+        K /= np.abs(K).max()
+        if rc != rp:
+            if pinned[rc] and pinned[rp]:
+                w0 = K[0, 0] * pin[rp, 0] + K[0, 1] * pin[rp, 1]
+                w1 = K[1, 0] * pin[rp, 0] + K[1, 1] * pin[rp, 1]
+                a0, a1 = pin[rc, 0], pin[rc, 1]
+                if not (_parallel(w0, w1, a0, a1, tol) or _parallel(w0, w1, np.conj(a0), np.conj(a1), tol)):
+                    bad += 1
+            elif pinned[rc]:
+                Ki = np.linalg.inv(K)
+                pin[rp, 0] = Ki[0, 0] * pin[rc, 0] + Ki[0, 1] * pin[rc, 1]
+                pin[rp, 1] = Ki[1, 0] * pin[rc, 0] + Ki[1, 1] * pin[rc, 1]
+                pinned[rp] = True
+            parent[rc] = rp
+            H[rc] = K
+            pinned[rc] = False
+            continue
+        # a cycle: u_r ~ K u_r
+        off = max(abs(K[0, 1]), abs(K[1, 0]), abs(K[0, 0] - K[1, 1]))
+        if off <= tol:
+            continue
+        tr = K[0, 0] + K[1, 1]
+        disc = tr * tr - 4.0 * (K[0, 0] * K[1, 1] - K[0, 1] * K[1, 0])
+        if disc >= 0.0:
+            bad += 1
+            continue
+        lam = 0.5 * tr + 0.5j * np.sqrt(-disc)
+        v0, v1 = K[0, 1] + 0j, lam - K[0, 0]
+        if abs(v0) + abs(v1) < abs(lam - K[1, 1]) + abs(K[1, 0]):
+            v0, v1 = lam - K[1, 1], K[1, 0] + 0j
+        if pinned[rc]:
+            a0, a1 = pin[rc, 0], pin[rc, 1]
+            if not (_parallel(v0, v1, a0, a1, tol) or _parallel(v0, v1, np.conj(a0), np.conj(a1), tol)):
+                bad += 1
+        else:
+            pin[rc, 0], pin[rc, 1] = v0, v1
+            pinned[rc] = True
+    for i in range(nnodes):
+        _gauge_find(i, parent, H, path)
+    return parent, H, pinned, pin, bad

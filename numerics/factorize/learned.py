@@ -1144,16 +1144,19 @@ def levelwise_real_permutation(A, kind: str = "BP", *, steps: int = 60, lr: floa
 
 
 def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.1, logit_restarts: int = 8,
-                         restarts: int = 256, adam_steps: int = 1200, halving: int = 4, lbfgs_iters: int = 3000,
-                         twiddle_restarts: int = 8, logit_scale: float = 3.0, logit_spread: float = 0.3, seed=None,
-                         stop_rmse: float = 1e-10) -> LearnedFactorization:
-    """Learn ``A ~ Re(B P)`` (``kind="BP"``) or ``Re(B P Q)`` (``"BPP"``) level by level, then fit the twiddles.
+                         finish: str = "exact", restarts: int = 256, adam_steps: int = 1200, halving: int = 4,
+                         lbfgs_iters: int = 3000, twiddle_restarts: int = 8, logit_scale: float = 3.0,
+                         logit_spread: float = 0.3, seed=None, stop_rmse: float = 1e-10) -> LearnedFactorization:
+    """Learn ``A ~ Re(B P)`` (``kind="BP"``) or ``Re(B P Q)`` (``"BPP"``) level by level, then the twiddles.
 
     The real-part analogue of :func:`learn_bp_levelwise`:
 
     1. and 2. the permutation stages of :func:`levelwise_real_permutation` (a rank-two criterion per depth learns
        the separation choices level by level);
-    3. the joint learner (:func:`learn_factorization` with ``vectorize=True, real_part=True``: ``restarts``
+    3. ``finish="exact"`` (default): for every setting of the choices the criterion cannot see (the last level's
+       separation and, for ``"BPP"``, the two reversals of ``Q``: 2 or 8 permutations) the twiddles are solved
+       exactly by :func:`solve_real_twiddles` (no learning rate, as the exact factorization does for
+       :func:`learn_bp_levelwise`), and the best is kept.  ``finish="joint"``: the joint learner (:func:`learn_factorization` with ``vectorize=True, real_part=True``: ``restarts``
        restarts, successive halving in ``halving`` rounds over ``adam_steps`` Adam steps, rounding, twiddle refits,
        ``twiddle_restarts`` fresh twiddle starts) finishes from these logits: every identified choice starts at
        ``+-logit_scale`` (the family's reversals at ``-logit_scale``), the rest at 0 (the last level's
@@ -1161,7 +1164,8 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
        "separate, reverse one half" forms of ``Q`` reach criterion 0 and only one fits), all plus
        ``N(0, logit_spread^2)`` noise.  Fitting the twiddles
        alone for the right permutation from a few fresh starts fails from ``N = 64`` on (measured: DCT-II_64,
-       16 starts, RMSE ``1.7e-2``), learning them with the logits from many halved restarts does not.
+       16 starts, RMSE ``1.7e-2``), learning them with the logits from many halved restarts does not (up to
+       ``N = 128``; at 256 it fails too, ``theory/factorization.md`` section 6).
 
     The reversal choices of the family are fixed off (they reorder columns within a block; a butterfly absorbs
     them, as for :func:`learn_bp_levelwise`).
@@ -1173,8 +1177,10 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     kind : {"BP", "BPP"}
     steps, lr, logit_restarts :
         The permutation stages, as in :func:`levelwise_real_permutation`.
+    finish : {"exact", "joint"}
+        How step 3 gets the twiddles and the unseen choices.
     restarts, adam_steps, halving, lbfgs_iters, twiddle_restarts : int
-        The joint learner of step 3 (as in :func:`learn_factorization`).
+        The joint learner of step 3 (as in :func:`learn_factorization`; ``finish="joint"`` only).
     logit_scale, logit_spread : float
         Initial logits of step 3: ``+-logit_scale`` for the identified choices, noise of std ``logit_spread``.
     seed : None, int or Generator
@@ -1184,18 +1190,22 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     Returns
     -------
     LearnedFactorization
-        ``real_part=True``; ``history`` holds the rounded criterion after each stage (depth 2 first), then the
-        joint learner's refit RMSEs; ``rmse_relaxed`` is the joint learner's.
+        ``real_part=True``, ``kind="BP"`` with the composed permutation ``P Q`` for ``finish="exact"``; ``history``
+        holds the rounded criterion after each stage (depth 2 first), then the RMSE of every exact completion
+        (``"exact"``) or the joint learner's refit RMSEs (``"joint"``, whose ``rmse_relaxed`` is the joint learner's;
+        ``nan`` for ``"exact"``).
 
     Raises
     ------
     TypeError
         If ``A`` is not float64 (the real part is fitted to a real target).
     ValueError
-        If ``A`` is not square with a power-of-two size ``>= 16``, contains NaN or inf, or ``kind`` is not
-        ``"BP"`` or ``"BPP"``.
+        If ``A`` is not square with a power-of-two size ``>= 16``, contains NaN or inf, ``kind`` is not
+        ``"BP"`` or ``"BPP"``, or ``finish`` is not ``"exact"`` or ``"joint"``.
     """
     A = _check_real_levelwise(A, kind, "learn_real_levelwise")
+    if finish not in ("exact", "joint"):
+        raise ValueError(f"finish must be 'exact' or 'joint', got finish={finish!r}")
     twiddle_restarts = check_int("twiddle_restarts", twiddle_restarts, minimum=0)
     restarts = check_int("restarts", restarts, minimum=1)
     halving = check_int("halving", halving, minimum=1)
@@ -1206,6 +1216,24 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     rng = check_rng("seed", seed)
     lp = levelwise_real_permutation(A, kind, steps=steps, lr=lr, logit_restarts=logit_restarts, seed=rng)
     flags, known, history = lp.on, lp.identified, list(lp.criteria)
+    if finish == "exact":
+        from itertools import product
+
+        from .realpart import solve_real_twiddles
+
+        n = A.shape[0]
+        msteps = model_steps(n, kind)
+        unseen = np.flatnonzero(~known)
+        best = None
+        for bits in product((False, True), repeat=unseen.size):
+            on = flags.copy()
+            on[unseen] = bits
+            fit = solve_real_twiddles(A, _compose_steps(msteps, on, n), seed=rng)
+            history.append(fit.rmse)
+            if best is None or fit.rmse < best.rmse:
+                best = fit
+        best.history = history
+        return best
     # The joint learner finishes from these logits: the identified choices (and the family's reversals, fixed off:
     # a butterfly absorbs them) start at +-logit_scale, the others at 0 (the last level's separation and, for BPP,
     # the two reversals of Q: measured, both "separate, reverse one half" forms of Q reach criterion 0 and only one
