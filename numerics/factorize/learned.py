@@ -1190,7 +1190,7 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     Returns
     -------
     LearnedFactorization
-        ``real_part=True``, ``kind="BP"`` with the composed permutation ``P Q`` for ``finish="exact"``; ``history``
+        ``real_part=True``, one butterfly and the composed permutation (``P Q`` for ``"BPP"``); ``history``
         holds the rounded criterion after each stage (depth 2 first), then the RMSE of every exact completion
         (``"exact"``) or the joint learner's refit RMSEs (``"joint"``, whose ``rmse_relaxed`` is the joint learner's;
         ``nan`` for ``"exact"``).
@@ -1232,7 +1232,7 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
             history.append(fit.rmse)
             if best is None or fit.rmse < best.rmse:
                 best = fit
-        best.history = history
+        best.history, best.kind = history, kind
         return best
     # The joint learner finishes from these logits: the identified choices (and the family's reversals, fixed off:
     # a butterfly absorbs them) start at +-logit_scale, the others at 0 (the last level's separation and, for BPP,
