@@ -27,7 +27,7 @@ from numerics.butterfly import bit_reversal_permutation
 from numerics.claims import Part, Result, claim
 
 from .exact import butterfly_factorize
-from .learned import depth_blocks, learn_factorization, learn_real_levelwise, levelwise_real_permutation
+from .learned import depth_blocks, learn_factorization, learn_real_levelwise
 from .monarch import Monarch, monarch_project
 from .targets import KNOWN_PERMUTATIONS, known_permutation, target_matrix
 
@@ -460,10 +460,10 @@ def _fit_real(A, kind, rng, restarts, adam_steps, halving, lbfgs_iters, twiddle_
 @claim(
     "factorize.learned-real",
     title="Fitting the real part with complex twiddles (as Dao et al.'s code does), the learner recovers Hartley as "
-          "Re(B P), DCT-II and DST-II as Re(B P Q) and convolution as Re(B P B P) at N = 32 in at least 75% of fits, "
-          "and a level-wise learner with a rank-two certificate recovers Hartley, DCT-II and DST-II at N = 64 (full "
-          "mode: 128); its permutation stages alone match the classical permutations' blocks at N = 256 (full: "
-          "1024); not Legendre or Gaussian",
+          "Re(B P), DCT-II and DST-II as Re(B P Q) and convolution as Re(B P B P) at N = 32 in at least 75% of fits; "
+          "a level-wise learner (rank-two certificate for the permutation, twiddles solved exactly) recovers Hartley, "
+          "DCT-II and DST-II at every N = 16 .. 256 (full mode: 1024) with the classical permutation's blocks; not "
+          "Legendre or Gaussian",
     statement=(
         "For a real target the learned model may have complex twiddles and be compared on its real part only "
         "(loss mean (Re M - A)^2, as in the training code of Dao et al.). The classical fast algorithms have this "
@@ -476,41 +476,39 @@ def _fit_real(A, kind, rng, restarts, adam_steps, halving, lbfgs_iters, twiddle_
         "convolution (a fresh Gaussian filter per fit) as Re(B P B P), to RMSE <= 1e-8, in at least 75% of all "
         "fits (quick: 2 fits per target, full: 8). The Legendre and Gaussian matrices stay at RMSE >= 1e-3 with "
         "Re(B P B P), which contains the other two models (same learner; quick: 256 restarts and L-BFGS on the 2 "
-        "best). Full mode also "
-        "tabulates N = 64 (2048 restarts, 4 rounds of 300 steps; one fit per target, no bound). The level-wise "
-        "learner (learn_real_levelwise) learns the separation choices of the permutation level by level from a "
-        "rank-two criterion (every depth-d block of Re(B) has rank <= 2), then finishes with the joint learner "
-        "(256 restarts) started from those logits; at N = 64 (quick; full: 64 and 128) it recovers Hartley, DCT-II "
-        "and DST-II to RMSE <= 1e-8 in at least 75% of its fits (one per target and size), and the criterion of every "
-        "learned permutation is <= 1e-20. Its permutation stages alone (levelwise_real_permutation, no twiddles), at "
-        "N = 256 (quick; full: 256, 512, 1024): for Hartley, DCT-II and DST-II every stage criterion is <= 1e-20 and "
-        "at every depth d = 1 .. log2 N - 2 the learned permutation's column blocks equal those of the classical "
-        "algorithm's (known_permutation: bit reversal; Makhoul's reordering then bit reversal); for Legendre and "
-        "Gaussian matrices the criterion stays >= 1e-3."
+        "best). Full mode also tabulates N = 64 (2048 restarts, 4 rounds of 300 steps; one fit per target, no "
+        "bound). The level-wise learner (learn_real_levelwise) learns the separation choices of the permutation "
+        "level by level from a rank-two criterion (every depth-d block of Re(B) has rank <= 2; relaxed logits, "
+        "Adam), then solves the twiddles exactly for each setting of the choices the criterion cannot see "
+        "(solve_real_twiddles: real Moebius relations between the blocks' rank-two row spaces, propagated by a "
+        "union-find; no learning rate) and keeps the best. At every N = 16, 32, 64, 128, 256 (full mode: up to "
+        "1024) it recovers Hartley (Re(B P)), DCT-II and DST-II (Re(B P Q)) to RMSE <= 1e-8, the criterion of "
+        "every learned permutation is <= 1e-20, and at every depth d = 1 .. log2 N - 2 the learned permutation's "
+        "column blocks equal those of the classical algorithm's (known_permutation: bit reversal; Makhoul's "
+        "reordering then bit reversal). For Legendre and Gaussian matrices the same learner ends at RMSE >= 1e-3 "
+        "and criterion >= 1e-3."
     ),
     paper="C: Dao et al. 2019 (ICML)",
     theory=THEORY,
     notebook=NOTEBOOK + "#factorize.learned-real",
     quick={"n": 32, "fits": 2, "restarts": 1024, "adam_steps": 1200, "halving": 4, "lbfgs_iters": 3000,
-           "twiddle_restarts": 8, "not_restarts": 256, "not_refine": 2, "table_ns": (), "table_restarts": 2048, "lw_ns": (64,),
-           "lw_restarts": 256, "perm_ns": (256,)},
+           "twiddle_restarts": 8, "not_restarts": 256, "not_refine": 2, "table_ns": (), "table_restarts": 2048,
+           "lw_ns": (16, 32, 64, 128, 256)},
     full={"n": 32, "fits": 8, "restarts": 1024, "adam_steps": 1200, "halving": 4, "lbfgs_iters": 3000,
           "twiddle_restarts": 8, "not_restarts": 1024, "not_refine": 8, "table_ns": (64,), "table_restarts": 2048,
-          "lw_ns": (64, 128),
-          "lw_restarts": 256, "perm_ns": (256, 512, 1024)},
+          "lw_ns": (16, 32, 64, 128, 256, 512, 1024)},
     seed=20190614,
 )
 def check_learned_real(*, seed: int, n: int, fits: int, restarts: int, adam_steps: int, halving: int,
                        lbfgs_iters: int, twiddle_restarts: int, not_restarts: int, not_refine: int, table_ns,
-                       table_restarts: int, lw_ns, lw_restarts: int, perm_ns) -> Result:
+                       table_restarts: int, lw_ns) -> Result:
     """``data``: ``names``, ``models``, ``rmse[name, fit]``, ``seconds[name, fit]`` at ``n``; ``not_names``,
     ``not_rmse``; ``table_ns``, ``table_names``, ``table_rmse[name, n]``, ``table_seconds`` (full mode);
-    ``lw_ns``, ``lw_names``, ``lw_rmse[name, n]``, ``lw_criterion[name, n]`` (largest rank-two criterion of the
-    learned permutation over the level stages), ``lw_seconds`` (level-wise learner); ``perm_ns``, ``perm_names``,
-    ``perm_criterion[name, n]`` (stage criteria of :func:`levelwise_real_permutation`: the largest for the transforms,
-    the smallest for Legendre and Gaussian, the side each bound is on), ``perm_match[name, n]``
-    (fraction of depths ``1 .. log2 N - 2`` whose column blocks equal those of :func:`known_permutation`; ``nan``
-    for the targets without one), ``perm_seconds``."""
+    ``lw_ns``, ``lw_names`` (Hartley, DCT-II, DST-II, then Legendre and Gaussian), ``lw_rmse[name, n]``,
+    ``lw_criterion[name, n]`` (stage criteria of the learned permutation: the largest for the transforms, the
+    smallest for Legendre and Gaussian, the side each bound is on), ``lw_match[name, n]`` (fraction of depths
+    ``1 .. log2 N - 2`` whose column blocks equal those of :func:`known_permutation`; ``nan`` for the targets without
+    one), ``lw_seconds`` (level-wise learner, permutation stages and exact twiddles)."""
     from numerics.stats import clopper_pearson
 
     rng = np.random.default_rng(seed)
@@ -539,70 +537,55 @@ def check_learned_real(*, seed: int, n: int, fits: int, restarts: int, adam_step
                                      twiddle_restarts if name in REAL_MODELS else 0).rmse
         table_seconds[i, j] = time.perf_counter() - t0
     lw_ns = tuple(lw_ns)
-    lw_names = tuple(k for k in REAL_MODELS if k != "convolution")
+    transforms = tuple(k for k in REAL_MODELS if k != "convolution")
+    lw_names = transforms + REAL_NOT
     lw_rmse = np.full((len(lw_names), len(lw_ns)), np.nan)
     lw_criterion = np.full_like(lw_rmse, np.nan)
+    lw_match = np.full_like(lw_rmse, np.nan)
     lw_seconds = np.full_like(lw_rmse, np.nan)
     cells = [(i, j) for j in range(len(lw_ns)) for i in range(len(lw_names))]
-    for i, j in progress(cells, desc="factorize.learned-real (level-wise)"):
-        m = lw_ns[j]
+    for i, j in progress(cells, desc="factorize.learned-real (level-wise, exact twiddles)"):
+        name, m = lw_names[i], lw_ns[j]
         t0 = time.perf_counter()
-        r = learn_real_levelwise(target_matrix(lw_names[i], m, seed=rng), REAL_MODELS[lw_names[i]],
-                                 restarts=lw_restarts, adam_steps=adam_steps, halving=halving,
-                                 lbfgs_iters=lbfgs_iters, twiddle_restarts=twiddle_restarts, seed=rng)
+        r = learn_real_levelwise(target_matrix(name, m, seed=rng), REAL_MODELS.get(name, "BPP"), seed=rng)
         lw_seconds[i, j] = time.perf_counter() - t0
         lw_rmse[i, j] = r.rmse
-        lw_criterion[i, j] = max(r.history[: (m.bit_length() - 1) - 3])  # one entry per level stage
-    perm_ns = tuple(perm_ns)
-    perm_names = lw_names + REAL_NOT
-    perm_criterion = np.full((len(perm_names), len(perm_ns)), np.nan)
-    perm_match = np.full_like(perm_criterion, np.nan)
-    perm_seconds = np.full_like(perm_criterion, np.nan)
-    cells = [(i, j) for j in range(len(perm_ns)) for i in range(len(perm_names))]
-    for i, j in progress(cells, desc="factorize.learned-real (permutation only)"):
-        name, m = perm_names[i], perm_ns[j]
-        t0 = time.perf_counter()
-        lp = levelwise_real_permutation(target_matrix(name, m, seed=rng), REAL_MODELS.get(name, "BPP"), seed=rng)
-        perm_seconds[i, j] = time.perf_counter() - t0
-        perm_criterion[i, j] = lp.criteria.max() if name in lw_names else lp.criteria.min()
+        crit = r.history[: (m.bit_length() - 1) - 3]  # one entry per level stage
+        lw_criterion[i, j] = max(crit) if name in transforms else min(crit)
         if name in KNOWN_PERMUTATIONS:
             truth = known_permutation(name, m)
-            perm_match[i, j] = np.mean([lp.blocks(d) == depth_blocks(truth, d) for d in range(1, m.bit_length() - 2)])
+            lw_match[i, j] = np.mean([depth_blocks(r.perms[0], d) == depth_blocks(truth, d)
+                                      for d in range(1, m.bit_length() - 2)])
     ok = rmse <= 1e-8
     lo, _ = clopper_pearson(int(ok.sum()), ok.size)
     per_target = ", ".join(f"{name} {int(row.sum())}/{row.size}" for name, row in zip(names, ok))
-    lw_ok = lw_rmse <= 1e-8
-    lw_list = ", ".join(f"{name} N={m}: {v:.1e}" for i, name in enumerate(lw_names) for m, v in zip(lw_ns, lw_rmse[i]))
     parts = [
         Part(f"fraction of fits with RMSE <= 1e-8, N={n} ({per_target})", float(ok.mean()), 0.75, ">="),
         Part(f"min RMSE, {'/'.join(REAL_NOT)}, N={n} (Re(B P B P))", float(not_rmse.min()), 1e-3, ">="),
     ]
     if lw_ns:
+        k = len(transforms)
+        ns_txt = ", ".join(map(str, lw_ns))
+        worst = ", ".join(f"{name} {np.max(row):.1e}" for name, row in zip(transforms, lw_rmse[:k]))
         parts += [
-            Part(f"level-wise learner: fraction of fits with RMSE <= 1e-8 ({lw_list})", float(lw_ok.mean()), 0.75,
-                 ">="),
-            Part("level-wise learner: largest rank-two criterion of the learned permutations",
-                 float(np.max(lw_criterion)), 1e-20, "<="),
-        ]
-    if perm_ns:
-        k = len(lw_names)
-        ns_txt = ", ".join(map(str, perm_ns))
-        parts += [
-            Part(f"permutation only (levelwise_real_permutation), N = {ns_txt}: largest rank-two criterion, "
-                 f"{'/'.join(lw_names)}", float(np.max(perm_criterion[:k])), 1e-20, "<="),
-            Part(f"permutation only, N = {ns_txt}: fraction of depths 1..log2 N - 2 whose column blocks equal those "
+            Part(f"level-wise learner with exact twiddles, N = {ns_txt}: fraction of (target, N) with RMSE <= 1e-8, "
+                 f"{'/'.join(transforms)} (largest RMSE: {worst})", float(np.mean(lw_rmse[:k] <= 1e-8)), 1.0, ">="),
+            Part(f"level-wise learner, N = {ns_txt}: largest rank-two criterion of the learned permutations, "
+                 f"{'/'.join(transforms)}", float(np.max(lw_criterion[:k])), 1e-20, "<="),
+            Part(f"level-wise learner, N = {ns_txt}: fraction of depths 1..log2 N - 2 whose column blocks equal those "
                  "of the classical algorithm's permutation (bit reversal; Makhoul's order then bit reversal)",
-                 float(np.nanmean(perm_match[:k])), 1.0, ">="),
-            Part(f"permutation only, N = {ns_txt}: smallest rank-two criterion, {'/'.join(REAL_NOT)}",
-                 float(np.min(perm_criterion[k:])), 1e-3, ">="),
+                 float(np.nanmean(lw_match[:k])), 1.0, ">="),
+            Part(f"level-wise learner, N = {ns_txt}: smallest RMSE, {'/'.join(REAL_NOT)}",
+                 float(np.min(lw_rmse[k:])), 1e-3, ">="),
+            Part(f"level-wise learner, N = {ns_txt}: smallest rank-two criterion, {'/'.join(REAL_NOT)}",
+                 float(np.min(lw_criterion[k:])), 1e-3, ">="),
         ]
     data = {"names": np.array(names), "models": np.array([REAL_MODELS[k] for k in names]), "rmse": rmse,
             "seconds": seconds, "n": n, "not_names": np.array(REAL_NOT), "not_rmse": not_rmse,
             "table_ns": np.array(table_ns, dtype=int), "table_names": np.array(table_names),
             "table_rmse": table_rmse, "table_seconds": table_seconds, "lw_ns": np.array(lw_ns, dtype=int),
-            "lw_names": np.array(lw_names), "lw_rmse": lw_rmse, "lw_criterion": lw_criterion,
-            "lw_seconds": lw_seconds, "perm_ns": np.array(perm_ns, dtype=int), "perm_names": np.array(perm_names),
-            "perm_criterion": perm_criterion, "perm_match": perm_match, "perm_seconds": perm_seconds}
+            "lw_names": np.array(lw_names), "lw_rmse": lw_rmse, "lw_criterion": lw_criterion, "lw_match": lw_match,
+            "lw_seconds": lw_seconds}
     return Result(parts=parts, headline=0, data=data,
                   note=f"95% Clopper-Pearson lower bound on the success probability per fit (all four targets): "
                        f"{lo:.2f}. Median time per fit {np.nanmedian(seconds):.0f} s. Without the real part "
