@@ -4,7 +4,10 @@ Group ``factorize-exact``: :func:`~numerics.factorize.butterfly_factorize` at
 ``n = 1024`` (quick and full; full adds 2048 and 4096) of the Hadamard matrix
 (target <= 0.15 s) and of the DFT with the bit-reversal permutation (target
 <= 0.3 s), without (``compute_error=False``) and with the error check (one
-dense product ``B P``).  Group ``factorize-monarch``: :func:`monarch_project`
+dense product ``B P``).  Group ``factorize-real``: :func:`solve_real_twiddles`
+(exact complex twiddles of ``Re(B P)``) of DCT-II and Hartley with their
+classical permutations, with the complex exact factorization of the DFT of
+the same size as baseline.  Group ``factorize-monarch``: :func:`monarch_project`
 of a Gaussian matrix with ``b = sqrt n`` blocks.  ``ns_per_element`` is per
 entry of the ``n x n`` input.  Numba and BLAS are pinned to one thread.
 Timings are reported, never asserted.
@@ -41,6 +44,8 @@ def run(quick: bool = True) -> list[dict]:
 
     from .exact import butterfly_factorize
     from .monarch import monarch_project
+    from .realpart import solve_real_twiddles
+    from .targets import known_permutation, target_matrix
 
     rows = []
     ns = (1024,) if quick else (1024, 2048, 4096)
@@ -59,6 +64,15 @@ def run(quick: bool = True) -> list[dict]:
                     rows.append(_row("factorize-exact", f"butterfly_factorize hadamard{tag}", H.dtype, n, t))
                     t = time_call(lambda: butterfly_factorize(F, p, compute_error=err), min_time=0.2, repeat=repeat)
                     rows.append(_row("factorize-exact", f"butterfly_factorize dft+bitrev{tag}", F.dtype, n, t))
+                base = "butterfly_factorize dft+bitrev"
+                for name in ("dct", "hartley"):
+                    A = target_matrix(name, n)
+                    q = known_permutation(name, n)
+                    t = time_call(lambda: solve_real_twiddles(A, q, seed=0), min_time=0.2, repeat=repeat)
+                    row = _row("factorize-real", f"solve_real_twiddles {name}", A.dtype, n, t)
+                    tb = next(r["seconds"] for r in rows if r["name"] == base and r["n"] == n)
+                    row.update(baseline=base, ratio=tb / t)
+                    rows.append(row)
                 del H, F
                 A = np.random.default_rng(0).standard_normal((n, n))
                 b = 1 << ((n.bit_length() - 1) // 2)

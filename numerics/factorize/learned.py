@@ -1156,16 +1156,16 @@ def learn_real_levelwise(A, kind: str = "BP", *, steps: int = 60, lr: float = 0.
     3. ``finish="exact"`` (default): for every setting of the choices the criterion cannot see (the last level's
        separation and, for ``"BPP"``, the two reversals of ``Q``: 2 or 8 permutations) the twiddles are solved
        exactly by :func:`solve_real_twiddles` (no learning rate, as the exact factorization does for
-       :func:`learn_bp_levelwise`), and the best is kept.  ``finish="joint"``: the joint learner (:func:`learn_factorization` with ``vectorize=True, real_part=True``: ``restarts``
-       restarts, successive halving in ``halving`` rounds over ``adam_steps`` Adam steps, rounding, twiddle refits,
-       ``twiddle_restarts`` fresh twiddle starts) finishes from these logits: every identified choice starts at
-       ``+-logit_scale`` (the family's reversals at ``-logit_scale``), the rest at 0 (the last level's
-       separation, which the criterion cannot see, and for ``"BPP"`` the reversals of ``Q``: measured, both
-       "separate, reverse one half" forms of ``Q`` reach criterion 0 and only one fits), all plus
-       ``N(0, logit_spread^2)`` noise.  Fitting the twiddles
-       alone for the right permutation from a few fresh starts fails from ``N = 64`` on (measured: DCT-II_64,
-       16 starts, RMSE ``1.7e-2``), learning them with the logits from many halved restarts does not (up to
-       ``N = 128``; at 256 it fails too, ``theory/factorization.md`` section 6).
+       :func:`learn_bp_levelwise`), and the best is kept: under a second per permutation at ``N = 1024``, so the
+       permutation stages dominate.  ``finish="joint"``: the joint learner (:func:`learn_factorization` with
+       ``vectorize=True, real_part=True``: ``restarts`` restarts, successive halving in ``halving`` rounds over
+       ``adam_steps`` Adam steps, rounding, twiddle refits, ``twiddle_restarts`` fresh twiddle starts) finishes from
+       these logits: every identified choice starts at ``+-logit_scale`` (the family's reversals at
+       ``-logit_scale``), the rest at 0 (the last level's separation, which the criterion cannot see, and for
+       ``"BPP"`` the reversals of ``Q``: measured, both "separate, reverse one half" forms of ``Q`` reach
+       criterion 0 and only one fits), all plus ``N(0, logit_spread^2)`` noise.  That finish recovers the
+       transforms up to ``N = 128`` and fails at 256 (the twiddle fit has local minima; ``theory/factorization.md``
+       section 6).
 
     The reversal choices of the family are fixed off (they reorder columns within a block; a butterfly absorbs
     them, as for :func:`learn_bp_levelwise`).

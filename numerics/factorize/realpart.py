@@ -56,7 +56,7 @@ def _pieces_coef(Y: np.ndarray, R: np.ndarray, rng, free: bool):
 
 
 def _node_blocks(T: np.ndarray, d: int) -> np.ndarray:
-    """The real blocks of depth ``d``: ``(b, g, g, b)`` with ``[i, beta]`` the ``g x b`` block of node ``(d, i, beta)``."""
+    """The real blocks of depth ``d``: ``(b, g, g, b)``, ``[i, beta]`` the ``g x b`` block of node ``(d, i, beta)``."""
     n = T.shape[0]
     b, g = n >> d, 1 << d
     return T.reshape(g, b, g, b).transpose(1, 2, 0, 3)
