@@ -48,7 +48,7 @@ def _pieces_coef(Y: np.ndarray, R: np.ndarray, rng, free: bool):
     U, s, Vt = np.linalg.svd(D, full_matrices=False)
     big = s > 1e-9 * np.maximum(s[:, :1], 1e-300)
     inv = np.where(big, 1.0 / np.where(big, s, 1.0), 0.0)
-    x = np.einsum("nji,nj,ni,nik->nk", U, R, inv, Vt)
+    x = np.einsum("ni,nik->nk", np.einsum("nji,nj->ni", U, R) * inv, Vt)
     if free:
         t = rng.standard_normal(s.shape) * np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1.0)
         x = x + np.einsum("ni,nik->nk", np.where(big, 0.0, t), Vt)
