@@ -928,3 +928,33 @@ def test_solve_real_twiddles_bad_input():
         solve_real_twiddles(A, np.zeros(8, dtype=int))
     with pytest.raises(ValueError, match="tol"):
         solve_real_twiddles(A, p, tol=0.0)
+
+
+def test_learned_table_assembles_the_best_fit_per_cell():
+    """learned_table takes, per target and N, the smallest RMSE over the claims' learners and names the learner;
+    Hilbert uses the scaled level-wise RMSE; cells no learner ran are nan."""
+    from numerics.factorize.claims import TABLE_ROWS, learned_table
+
+    nan = np.nan
+    learned = {"names": np.array(["dft", "hilbert"]), "ns": np.array([8]), "rmse": np.array([[1e-3], [0.5]]),
+               "level_ns": np.array([8, 16]), "level_rmse": np.array([[1e-16, 2e-16], [1e-5, 1e-5]]),
+               "level_rmse_scaled": np.array([[1e-16, 2e-16], [0.2, 0.3]])}
+    bpbp = {"fit_names": np.array(["dct"]), "recover_n": 8, "fit_rmse": np.array([[1e-2, 3e-16, nan]]),
+            "star_names": np.array(["dct"]), "star_n": 16, "star_rmse": np.array([[4e-16]]),
+            "not_names": np.array(["randn"]), "not_rmse": np.array([0.1]),
+            "table_names": np.array(["dct"]), "table_ns": np.array([], dtype=int), "table_rmse": np.zeros((1, 0))}
+    real = {"names": np.array(["dct"]), "n": 32, "rmse": np.array([[5e-3, 1e-17]]),
+            "not_names": np.array(["randn"]), "not_rmse": np.array([0.05]),
+            "table_names": np.array(["dct"]), "table_ns": np.array([], dtype=int), "table_rmse": np.zeros((1, 0)),
+            "lw_names": np.array(["dct", "randn"]), "lw_ns": np.array([16, 32]),
+            "lw_rmse": np.array([[1e-16, 2e-16], [0.2, 0.04]])}
+    names, ns, tab, how = learned_table(learned, bpbp, real)
+    assert names == TABLE_ROWS and ns.tolist() == [8, 16, 32]
+    row = dict(zip(names, zip(tab, how)))
+    assert row["dft"][0].tolist()[:2] == [1e-16, 2e-16] and row["dft"][1][0] == "BP lw"
+    assert np.isnan(row["dft"][0][2]) and row["dft"][1][2] == ""
+    assert row["hilbert"][0][0] == 0.2 and row["hilbert"][1][0] == "BP lw"  # scaled, and smaller than the joint 0.5
+    assert row["dct"][0].tolist() == [3e-16, 1e-16, 1e-17]  # best of fits; the level-wise 2e-16 loses at 32
+    assert list(row["dct"][1]) == ["BPBP", "Re lw", "Re joint"]
+    assert row["randn"][0][1:].tolist() == [0.1, 0.04] and list(row["randn"][1][1:]) == ["BPB*P", "Re lw"]
+    assert np.isnan(tab[names.index("convolution")]).all()

@@ -591,3 +591,66 @@ def check_learned_real(*, seed: int, n: int, fits: int, restarts: int, adam_step
                        f"{lo:.2f}. Median time per fit {np.nanmedian(seconds):.0f} s. Without the real part "
                        "(complex loss) the B P B P learner does not find DCT-II or DST-II at N = 32 "
                        "(factorize.learned-bpbp; theory/factorization.md sections 5 and 6).")
+
+
+TABLE_ROWS = ("dft", "hadamard", "dct", "dst", "hartley", "convolution", "legendre", "hilbert", "randn")
+
+
+def learned_table(learned: dict, bpbp: dict, real: dict):
+    """The learned-butterfly table in the style of Dao et al. (targets x N), assembled from the ``data`` of the claims
+    ``factorize.learned``, ``factorize.learned-bpbp`` and ``factorize.learned-real``.
+
+    Each cell holds the smallest RMSE any of the suite's learners reached for that target and size, and the learner:
+    ``BP lw`` (:func:`learn_bp_levelwise`), ``Re lw`` (:func:`learn_real_levelwise`, exact twiddles), ``Re joint``
+    (the real-part joint learner), ``BPBP`` / ``BPB*P`` (the complex joint learners), ``BP joint``.  Hilbert uses
+    the RMSE after scaling the target to mean square ``1/N`` (``factorize.learned``).  The claims state success
+    rates over fits; this table shows the best fit per cell (``nan`` where no learner ran).
+
+    Returns
+    -------
+    names : tuple of str
+    ns : ndarray of int
+    rmse : ndarray, shape (len(names), len(ns))
+    method : ndarray of str, same shape (``""`` where ``rmse`` is ``nan``)
+    """
+    cells = {}
+
+    def put(name, n, value, how):
+        value = float(value)
+        if name in TABLE_ROWS and np.isfinite(value):
+            key = (name, int(n))
+            if key not in cells or value < cells[key][0]:
+                cells[key] = (value, how)
+
+    for i, name in enumerate(learned["names"]):
+        for j, n in enumerate(learned["ns"]):
+            put(name, n, learned["rmse"][i, j], "BP joint")
+        scaled = learned["level_rmse_scaled"] if name == "hilbert" else learned["level_rmse"]
+        for j, n in enumerate(learned["level_ns"]):
+            put(name, n, scaled[i, j], "BP lw")
+    for i, name in enumerate(bpbp["fit_names"]):
+        put(name, bpbp["recover_n"], np.nanmin(bpbp["fit_rmse"][i]), "BPBP")
+    for i, name in enumerate(bpbp["star_names"]):
+        put(name, bpbp["star_n"], np.nanmin(bpbp["star_rmse"][i]), "BPB*P")
+    for name, value in zip(bpbp["not_names"], bpbp["not_rmse"]):
+        put(name, bpbp["star_n"], value, "BPB*P")
+    for i, name in enumerate(bpbp["table_names"]):
+        for j, n in enumerate(bpbp["table_ns"]):
+            put(name, n, bpbp["table_rmse"][i, j], "BPB*P")
+    for i, name in enumerate(real["names"]):
+        put(name, real["n"], np.nanmin(real["rmse"][i]), "Re joint")
+    for name, value in zip(real["not_names"], real["not_rmse"]):
+        put(name, real["n"], value, "Re joint")
+    for i, name in enumerate(real["table_names"]):
+        for j, n in enumerate(real["table_ns"]):
+            put(name, n, real["table_rmse"][i, j], "Re joint")
+    for i, name in enumerate(real["lw_names"]):
+        for j, n in enumerate(real["lw_ns"]):
+            put(name, n, real["lw_rmse"][i, j], "Re lw")
+    ns = np.array(sorted({n for _, n in cells}), dtype=int)
+    rmse = np.full((len(TABLE_ROWS), ns.size), np.nan)
+    method = np.full(rmse.shape, "", dtype=object)
+    for (name, n), (value, how) in cells.items():
+        i, j = TABLE_ROWS.index(name), int(np.searchsorted(ns, n))
+        rmse[i, j], method[i, j] = value, how
+    return TABLE_ROWS, ns, rmse, method
