@@ -31,7 +31,9 @@ with the permutation fixed (with ``twiddle_restarts``, also from fresh random tw
 reported RMSE is that of the rounded model.
 For ``B P``, ``exact_check`` also tries the rounded permutation during Adam with
 the twiddles solved by the exact factorization.  :func:`learn_bp_levelwise`
-learns a ``B P`` permutation one level at a time with the twiddles projected out.
+learns a ``B P`` permutation one level at a time with the twiddles projected out;
+:func:`learn_real_levelwise` does the same for ``Re(B P)`` with a rank-two
+criterion and solves the twiddles by :func:`numerics.factorize.solve_real_twiddles`.
 
 Loss and gradient run in the Numba kernels of :mod:`numerics.factorize._kernels`
 (one restart or a parallel batch); ``_Model.loss_grad_numpy`` and
