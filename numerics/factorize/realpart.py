@@ -197,7 +197,7 @@ def solve_real_twiddles(A, perm, *, tol: float = 1e-9, seed=None):
     perm : array of int, shape (n,)
         A permutation of ``range(n)`` (e.g. :func:`known_permutation` or :attr:`LevelwisePermutation.perm`).
     tol : float, default 1e-9
-        Singular values below ``tol`` times the RMS of ``A`` count as zero (ranks of the blocks).
+        Singular values below ``tol`` times ``||A||_F / sqrt(n)`` (the RMS row norm) count as zero (block ranks).
     seed : None, int or Generator
         The free coordinates.
 
