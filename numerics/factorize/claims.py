@@ -622,31 +622,27 @@ def learned_table(learned: dict, bpbp: dict, real: dict):
             if key not in cells or value < cells[key][0]:
                 cells[key] = (value, how)
 
-    for i, name in enumerate(learned["names"]):
-        for j, n in enumerate(learned["ns"]):
-            put(name, n, learned["rmse"][i, j], "BP joint")
-        scaled = learned["level_rmse_scaled"] if name == "hilbert" else learned["level_rmse"]
-        for j, n in enumerate(learned["level_ns"]):
-            put(name, n, scaled[i, j], "BP lw")
+    def grid(names, ns, values, how):
+        for i, name in enumerate(names):
+            for j, n in enumerate(ns):
+                put(name, n, values[i, j], how)
+
+    grid(learned["names"], learned["ns"], learned["rmse"], "BP joint")
+    scaled = np.where((learned["names"] == "hilbert")[:, None], learned["level_rmse_scaled"], learned["level_rmse"])
+    grid(learned["names"], learned["level_ns"], scaled, "BP lw")
     for i, name in enumerate(bpbp["fit_names"]):
         put(name, bpbp["recover_n"], np.nanmin(bpbp["fit_rmse"][i]), "BPBP")
     for i, name in enumerate(bpbp["star_names"]):
         put(name, bpbp["star_n"], np.nanmin(bpbp["star_rmse"][i]), "BPB*P")
     for name, value in zip(bpbp["not_names"], bpbp["not_rmse"]):
         put(name, bpbp["star_n"], value, "BPB*P")
-    for i, name in enumerate(bpbp["table_names"]):
-        for j, n in enumerate(bpbp["table_ns"]):
-            put(name, n, bpbp["table_rmse"][i, j], "BPB*P")
+    grid(bpbp["table_names"], bpbp["table_ns"], bpbp["table_rmse"], "BPB*P")
     for i, name in enumerate(real["names"]):
         put(name, real["n"], np.nanmin(real["rmse"][i]), "Re joint")
     for name, value in zip(real["not_names"], real["not_rmse"]):
         put(name, real["n"], value, "Re joint")
-    for i, name in enumerate(real["table_names"]):
-        for j, n in enumerate(real["table_ns"]):
-            put(name, n, real["table_rmse"][i, j], "Re joint")
-    for i, name in enumerate(real["lw_names"]):
-        for j, n in enumerate(real["lw_ns"]):
-            put(name, n, real["lw_rmse"][i, j], "Re lw")
+    grid(real["table_names"], real["table_ns"], real["table_rmse"], "Re joint")
+    grid(real["lw_names"], real["lw_ns"], real["lw_rmse"], "Re lw")
     ns = np.array(sorted({n for _, n in cells}), dtype=int)
     rmse = np.full((len(TABLE_ROWS), ns.size), np.nan)
     method = np.full(rmse.shape, "", dtype=object)

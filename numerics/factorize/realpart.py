@@ -83,8 +83,12 @@ def _complete(T: np.ndarray, rng, tol: float):
     L = n.bit_length() - 1
     scale = float(np.linalg.norm(T)) / np.sqrt(n)
     thr = tol * max(scale, 1e-300)
-    # per depth: status 2 own pencil, 3 inherited pencil, 1 fixed real piece, 0 free; basis E; fixed piece V; real row r
+    # per depth: status 2 own pencil, 3 inherited pencil, 1 fixed real piece, 0 free; basis E; fixed piece V;
+    # real row r; and the relations u_c ~ G u_p between pencil nodes (children after parents: depth by depth)
     status, E, V, R, rank3 = {}, {}, {}, {}, 0
+    offset = np.cumsum([0] + [n] * (L - 1))  # every depth has n nodes
+    ids = {d: offset[d - 1] + np.arange(n).reshape(n >> d, 1 << d) for d in range(1, L)}
+    ec, ep, eG, conflicts = [], [], [], 0
     for d in range(1, L):
         b, g = n >> d, 1 << d
         _, s, Vt = np.linalg.svd(_node_blocks(T, d), full_matrices=False)
@@ -95,37 +99,31 @@ def _complete(T: np.ndarray, rng, tol: float):
         R[d][s[..., 0] <= thr] = 0.0
         st = np.where(own, 2, 0)
         V[d] = np.zeros((b, g, b))
-        if d > 1:
-            Qp = _restrict(E[d - 1])  # (2, b, g, b, 2)
-            Up, sp, _ = np.linalg.svd(Qp, full_matrices=False)
-            pen = _restrict_nodes(np.isin(status[d - 1], (2, 3)))  # (2, b, g)
-            fixp = _restrict_nodes(status[d - 1] == 1)
-            Vp = _restrict(V[d - 1])  # (2, b, g, b)
-            for k in (1, 0):  # parent 0 takes precedence
-                inh = ~own & pen[k] & (sp[k][..., 1] > 1e-9 * sp[k][..., 0])
-                E[d] = np.where(inh[..., None, None], Up[k], E[d])
-                st = np.where(inh, 3, st)
-            for k in (1, 0):
-                cand = np.where(pen[k][..., None] & (sp[k][..., :1] > 1e-9), Up[k][..., 0],
-                                np.where(fixp[k][..., None], Vp[k], 0.0))
-                nrm = np.linalg.norm(cand, axis=-1)
-                ok = (st < 2) & (nrm > 1e-9)
-                V[d] = np.where(ok[..., None], cand / np.where(nrm > 0, nrm, 1.0)[..., None], V[d])
-                st = np.where(ok, 1, st)
+        if d == 1:
+            status[d] = st
+            continue
+        Qp = _restrict(E[d - 1])  # (2, b, g, b, 2)
+        Up, sp, _ = np.linalg.svd(Qp, full_matrices=False)
+        pen = _restrict_nodes(np.isin(status[d - 1], (2, 3)))  # (2, b, g)
+        fixp = _restrict_nodes(status[d - 1] == 1)
+        Vp = _restrict(V[d - 1])  # (2, b, g, b)
+        for k in (1, 0):  # parent 0 takes precedence
+            inh = ~own & pen[k] & (sp[k][..., 1] > 1e-9 * sp[k][..., 0])
+            E[d] = np.where(inh[..., None, None], Up[k], E[d])
+            st = np.where(inh, 3, st)
+        for k in (1, 0):
+            cand = np.where(pen[k][..., None] & (sp[k][..., :1] > 1e-9), Up[k][..., 0],
+                            np.where(fixp[k][..., None], Vp[k], 0.0))
+            nrm = np.linalg.norm(cand, axis=-1)
+            ok = (st < 2) & (nrm > 1e-9)
+            V[d] = np.where(ok[..., None], cand / np.where(nrm > 0, nrm, 1.0)[..., None], V[d])
+            st = np.where(ok, 1, st)
         status[d] = st
-    # relations u_c ~ G u_p between pencil nodes (children after parents: depth by depth)
-    offset = np.cumsum([0] + [n] * (L - 1))  # every depth has n nodes
-    ids = {d: offset[d - 1] + np.arange(n).reshape(n >> d, 1 << d) for d in range(1, L)}
-    ec, ep, eG, conflicts = [], [], [], 0
-    for d in range(2, L):
-        Qp = _restrict(E[d - 1])
         pid = _restrict_nodes(ids[d - 1])
-        pen_p = _restrict_nodes(np.isin(status[d - 1], (2, 3)))
-        pen_c = np.isin(status[d], (2, 3))
         for k in (0, 1):
             G = np.einsum("bgji,bgjk->bgik", E[d], Qp[k])
             res = np.linalg.norm(Qp[k] - E[d] @ G, axis=(-2, -1))
-            m = pen_c & pen_p[k]
+            m = np.isin(st, (2, 3)) & pen[k]
             det = np.abs(G[..., 0, 0] * G[..., 1, 1] - G[..., 0, 1] * G[..., 1, 0])
             good = m & (res <= 1e-7) & (det > 1e-8 * np.sum(G * G, axis=(-2, -1)))  # singular: the piece is real
             conflicts += int(np.sum(m & ~good))
