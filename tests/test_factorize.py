@@ -942,7 +942,9 @@ def test_learned_table_assembles_the_best_fit_per_cell():
     bpbp = {"fit_names": np.array(["dct"]), "recover_n": 8, "fit_rmse": np.array([[1e-2, 3e-16, nan]]),
             "star_names": np.array(["dct"]), "star_n": 16, "star_rmse": np.array([[4e-16]]),
             "not_names": np.array(["randn"]), "not_rmse": np.array([0.1]),
-            "table_names": np.array(["dct"]), "table_ns": np.array([], dtype=int), "table_rmse": np.zeros((1, 0))}
+            "table_names": np.array(["dct"]), "table_ns": np.array([], dtype=int), "table_rmse": np.zeros((1, 0)),
+            "lw_names": np.array(["convolution", "randn"]), "lw_ns": np.array([16]),
+            "lw_rmse": np.array([[1e-16], [0.3]])}
     real = {"names": np.array(["dct"]), "n": 32, "rmse": np.array([[5e-3, 1e-17]]),
             "not_names": np.array(["randn"]), "not_rmse": np.array([0.05]),
             "table_names": np.array(["dct"]), "table_ns": np.array([], dtype=int), "table_rmse": np.zeros((1, 0)),
@@ -957,4 +959,6 @@ def test_learned_table_assembles_the_best_fit_per_cell():
     assert row["dct"][0].tolist() == [3e-16, 1e-16, 1e-17]  # best of fits; the level-wise 2e-16 loses at 32
     assert list(row["dct"][1]) == ["BPBP", "Re lw", "Re joint"]
     assert row["randn"][0][1:].tolist() == [0.1, 0.04] and list(row["randn"][1][1:]) == ["BPB*P", "Re lw"]
-    assert np.isnan(tab[names.index("convolution")]).all()
+    conv = row["convolution"]
+    assert conv[0][1] == 1e-16 and conv[1][1] == "BB*P lw" and np.isnan(conv[0][[0, 2]]).all()
+    assert row["randn"][1][1] == "BPB*P"  # 0.1 beats the level-wise B B* P's 0.3

@@ -13,6 +13,9 @@
   rank-two row spaces; :mod:`numerics.factorize.realpart`) or finished by the joint learner;
   :func:`levelwise_real_permutation` is its permutation part alone; :func:`fit_real_twiddles` fits the complex
   twiddles of ``Re(B P)`` for a given permutation by variable projection (the top factor solved by least squares).
+* :func:`solve_bbstar_twiddles`: exact twiddles of ``B_1 B_2 P`` (increasing, then decreasing butterfly: the
+  ``B B^*`` form, which holds every circulant) from ``2 x 2`` certificates depth by depth;
+  :func:`learn_bbstar_levelwise` chooses ``P`` from the relaxed family level by level with the same certificate.
 * :func:`target_matrix`: the transforms of the learned-butterfly table; :func:`known_permutation`: the
   permutations of their classical fast algorithms.
 """
@@ -46,6 +49,9 @@ __all__ += ["KINDS", "LearnedFactorization", "LevelwisePermutation", "bp_loss_an
 from .realpart import solve_real_twiddles  # noqa: E402
 
 __all__ += ["solve_real_twiddles"]
+from .bbstar import learn_bbstar_levelwise, solve_bbstar_twiddles  # noqa: E402
+
+__all__ += ["learn_bbstar_levelwise", "solve_bbstar_twiddles"]
 from .targets import KNOWN_PERMUTATIONS, TARGETS, known_permutation, target_matrix  # noqa: E402
 
 __all__ += ["KNOWN_PERMUTATIONS", "TARGETS", "known_permutation", "target_matrix"]

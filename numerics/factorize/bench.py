@@ -7,7 +7,8 @@ Group ``factorize-exact``: :func:`~numerics.factorize.butterfly_factorize` at
 dense product ``B P``).  Group ``factorize-real``: :func:`solve_real_twiddles`
 (exact complex twiddles of ``Re(B P)``) of DCT-II and Hartley with their
 classical permutations, with the complex exact factorization of the DFT of
-the same size as baseline.  Group ``factorize-monarch``: :func:`monarch_project`
+the same size as baseline.  Group ``factorize-bbstar``: :func:`solve_bbstar_twiddles`
+(exact ``B_1 B_2`` twiddles) of a circulant, same baseline, ``n <= 2048``.  Group ``factorize-monarch``: :func:`monarch_project`
 of a Gaussian matrix with ``b = sqrt n`` blocks.  ``ns_per_element`` is per
 entry of the ``n x n`` input.  Numba and BLAS are pinned to one thread.
 Timings are reported, never asserted.
@@ -44,6 +45,7 @@ def run(quick: bool = True) -> list[dict]:
 
     from .exact import butterfly_factorize
     from .monarch import monarch_project
+    from .bbstar import solve_bbstar_twiddles
     from .realpart import solve_real_twiddles
     from .targets import known_permutation, target_matrix
 
@@ -70,6 +72,13 @@ def run(quick: bool = True) -> list[dict]:
                     q = known_permutation(name, n)
                     t = time_call(lambda: solve_real_twiddles(A, q, seed=0), min_time=0.2, repeat=repeat)
                     row = _row("factorize-real", f"solve_real_twiddles {name}", A.dtype, n, t)
+                    tb = next(r["seconds"] for r in rows if r["name"] == base and r["n"] == n)
+                    row.update(baseline=base, ratio=tb / t)
+                    rows.append(row)
+                if n <= 2048:
+                    C = target_matrix("convolution", n, seed=0)
+                    t = time_call(lambda: solve_bbstar_twiddles(C, seed=0), min_time=0.2, repeat=repeat)
+                    row = _row("factorize-bbstar", "solve_bbstar_twiddles convolution", C.dtype, n, t)
                     tb = next(r["seconds"] for r in rows if r["name"] == base and r["n"] == n)
                     row.update(baseline=base, ratio=tb / t)
                     rows.append(row)
