@@ -136,8 +136,6 @@ def test_bad_input():
         solve_bbstar_twiddles(A, np.zeros(8, dtype=int))
     with pytest.raises(TypeError, match="perm must be an integer array"):
         solve_bbstar_twiddles(A, np.arange(8.0))
-    with pytest.raises(ValueError, match="tie"):
-        learn_bbstar_levelwise(A, tie=0.5)
     with pytest.raises(ValueError, match="tol"):
         learn_bbstar_levelwise(A, tol=-1.0)
     with pytest.raises(ValueError, match="beam"):

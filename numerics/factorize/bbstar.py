@@ -15,8 +15,9 @@ U_i D_ij adj(U_r)`` with ``D_ij`` diagonal, so two random combinations over ``j`
 ``T_i adj(T'_i) = U_i (diagonal) adj(U_i)`` up to a scalar: ``U_i`` are the eigenvectors of a ``2 x 2`` matrix
 (the reference row itself uses a second reference).  ``V_j`` follow from the transposed blocks; which
 eigenvector is component 0 is fixed per row and column by one sign pattern (``diag`` against ``anti-diag``).
-``Lambda_ij = U_i^{-1} X_ij V_j^{-T}`` gives ``M_0, M_1`` (its diagonal) and the certificate's residual (its
-off-diagonal), and the same step runs on every ``M_k``, depth by depth, down to ``2 x 2`` blocks (any ``2 x 2``
+``Lambda_ij = U_i^{-1} X_ij V_j^{-T}`` is then diagonal; ``M_0, M_1`` are fitted per block by least squares
+(``X_ij ~ U_i diag(m) V_j^T``, exact for a member, bounded for any matrix), the relative residual
+``||X - U diag(M) V^T|| / ||X||`` is the certificate, and the same step runs on every ``M_k``, depth by depth, down to ``2 x 2`` blocks (any ``2 x 2``
 matrix is ``F_1 G_1``).  Cost ``O(n^2)`` per depth, batched over the ``2^(d-1)`` blocks of depth ``d``.
 
 The permutation.  ``P``'s relaxed family (:func:`numerics.factorize.permutation_steps`, three choices per level,
@@ -124,10 +125,17 @@ def _split_depth(C: np.ndarray, rng):
     V = np.where(t[..., None, None], V[..., ::-1], V)
     Lam = np.where(s[:, :, None, None, None], Lam[..., ::-1, :], Lam)  # S Lambda T: rows by s_i, columns by t_j
     Lam = np.where(t[:, None, :, None, None], Lam[..., :, ::-1], Lam)
-    M = np.stack([Lam[..., 0, 0], Lam[..., 1, 1]], axis=1).reshape(2 * nb, h, h)
-    res2 = float(np.sum(np.abs(Lam[..., 0, 1]) ** 2 + np.abs(Lam[..., 1, 0]) ** 2))
-    scale2 = float(np.sum(np.abs(Lam) ** 2))
-    return U, V, M, res2, scale2
+    # M by least squares on each block, X_ij ~ sum_k m_k u_k v_k^T: the diagonal of Lambda for a member, and for
+    # any other matrix a projection that stays bounded where U^{-1} X V^{-T} would blow up (unit columns: the
+    # design's Gram matrix is [[1, g], [conj g, 1]] with g = (u_0^H u_1)(v_0^H v_1))
+    rhs = np.einsum("biak,bijac,bjck->bijk", U.conj(), X, V.conj())
+    g = (np.einsum("bia,bia->bi", U[..., 0].conj(), U[..., 1])[:, :, None]
+         * np.einsum("bja,bja->bj", V[..., 0].conj(), V[..., 1])[:, None, :])
+    det = np.maximum(1.0 - np.abs(g) ** 2, 1e-12)
+    m = np.stack([(rhs[..., 0] - g * rhs[..., 1]) / det, (rhs[..., 1] - g.conj() * rhs[..., 0]) / det], axis=-1)
+    E = X - np.einsum("biak,bijk,bjck->bijac", U, m, V)
+    M = np.moveaxis(m, -1, 1).reshape(2 * nb, h, h)
+    return U, V, M, float(np.sum(np.abs(E) ** 2)), float(np.sum(np.abs(X) ** 2))
 
 
 def _solve(C: np.ndarray, rng, depth: int | None = None):
@@ -214,16 +222,18 @@ def solve_bbstar_twiddles(A, perm=None, *, seed=None):
     return _result(A, perm, tw1, tw2, res)
 
 
-def learn_bbstar_levelwise(A, *, seed=None, tol: float = 1e-9, tie: float = 10.0, beam: int = 4):
+def learn_bbstar_levelwise(A, *, seed=None, tol: float = 1e-9, beam: int = 4):
     """``A = B_1 B_2 P`` with ``P`` chosen level by level from the relaxed family by the depth certificate.
 
     Level ``l`` of the family (blocks of size ``n / 2^l``, choices separation / reverse first half / reverse
-    second half, tied over the blocks) decides the column groups of depth ``l + 1``.  Its ``8`` settings are
-    scored by the relative certificate residual at that depth (the ``history`` of :func:`solve_bbstar_twiddles`),
-    with the earlier levels fixed and the later ones off.  Settings that make the same groups score the same but
-    place them differently for the next level, so the search keeps up to ``beam`` prefixes whose residual is
-    at most ``tol`` or within a factor ``tie`` of the best (fewest steps on first).  The last level is seen by no certificate (every
-    ``4 x 4`` block is ``F_2 diag(M_0, M_1) G_2``): its settings are compared by the final ``rmse``.
+    second half, tied over the blocks) decides the column groups of depth ``l + 1``.  Its settings are scored by
+    the relative certificate residual at that depth (the ``history`` of :func:`solve_bbstar_twiddles`), with the
+    earlier levels fixed and the later ones off.  Settings that make the same groups score the same but place them
+    differently for the next level, so the search keeps up to ``beam`` prefixes whose residual is at most ``tol``
+    (fewest steps on first); where no setting passes, ``A`` is not in the form at that depth and the search goes
+    on greedily with the best one.  The last level is seen by no certificate (every ``4 x 4`` block is
+    ``F_2 diag(M_0, M_1) G_2``): its settings are compared by the final ``rmse`` (the first with
+    relative ``rmse <= tol`` is kept, else the smallest).
 
     Only four settings per level are tried: off, separation, reverse first half, and both.  Reversing both halves
     of every block is the same ``xor`` of positions in every block, which a butterfly absorbs into its twiddles
@@ -236,31 +246,27 @@ def learn_bbstar_levelwise(A, *, seed=None, tol: float = 1e-9, tie: float = 10.0
         float64 or complex128, finite; ``n`` a power of two ``>= 4``.
     seed : None, int or Generator
     tol : float, default 1e-9
-        Residuals at most this count as zero (rounding makes an exact setting score anywhere in ``1e-16 ..
-        1e-13``, and more for ill-conditioned members).
-    tie : float, default 10
-        Settings whose residual is within this factor of the best count as equal.
+        Relative residuals at most this pass the certificate (rounding makes an exact setting score anywhere in
+        ``1e-16 .. 1e-13``, and more for ill-conditioned members).
     beam : int, default 4
-        Prefixes kept per level.
+        Passing prefixes kept per level.
 
     Returns
     -------
     LearnedFactorization
         As :func:`solve_bbstar_twiddles`, for the best permutation found; ``history`` holds its certificate
-        residual at each level.
+        residual at each level but the last, then its ``rmse``.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`solve_bbstar_twiddles`; ``tol < 0``, ``tie < 1`` or ``beam < 1``.
+        As :func:`solve_bbstar_twiddles`; ``tol < 0`` or ``beam < 1``.
     """
     from .learned import _compose_steps, permutation_steps
 
     A = _check_target(A, "learn_bbstar_levelwise")
     if not (np.isfinite(tol) and tol >= 0.0):
         raise ValueError(f"tol must be a finite number >= 0, got tol={tol!r}")
-    if not (np.isfinite(tie) and tie >= 1.0):
-        raise ValueError(f"tie must be a finite number >= 1, got tie={tie!r}")
     beam = check_int("beam", beam, minimum=1)
     rng = check_rng("seed", seed)
     n = A.shape[0]
@@ -268,6 +274,8 @@ def learn_bbstar_levelwise(A, *, seed=None, tol: float = 1e-9, tie: float = 10.0
     n_levels = len(steps) // 3
     settings = (0, 1, 2, 3)  # off, separation, reverse first half, both (bits: sep, r1, r2); see the docstring
     prefixes = [(np.zeros(len(steps), dtype=bool), [])]
+    best_fact = None
+    scale = float(np.sqrt(np.mean(np.abs(A) ** 2)))
     for lev in range(n_levels):
         last = lev == n_levels - 1
         scored = []
@@ -278,13 +286,14 @@ def learn_bbstar_levelwise(A, *, seed=None, tol: float = 1e-9, tie: float = 10.0
                 perm = _compose_steps(steps, on, n)
                 if last:
                     fact = solve_bbstar_twiddles(A, perm, seed=rng)
-                    score = fact.rmse
+                    fact.history = hist + [fact.rmse]
+                    exact = best_fact is not None and best_fact.rmse <= tol * scale
+                    if best_fact is None or (not exact and fact.rmse < best_fact.rmse):
+                        best_fact = fact  # the first exact setting (fewest steps on), else the smallest rmse
                 else:
                     score = _solve(A[:, perm], rng, depth=lev + 1)[2][-1]
-                scored.append((score, on, hist + [score]))
-        best = min(sc for sc, _, _ in scored)
-        prefixes = [(on, hist) for sc, on, hist in scored if sc <= max(tie * best, tol)][:beam]
-    on, hist = prefixes[0]
-    fact = solve_bbstar_twiddles(A, _compose_steps(steps, on, n), seed=rng)
-    fact.history = hist
-    return fact
+                    scored.append((score, on, hist + [score]))
+        if not last:
+            passing = [(on, hist) for sc, on, hist in scored if sc <= tol]
+            prefixes = passing[:beam] if passing else [min(scored, key=lambda x: x[0])[1:]]
+    return best_fact
