@@ -54,32 +54,43 @@ def _unit_columns(U: np.ndarray) -> np.ndarray:
     return U / np.maximum(np.linalg.norm(U, axis=-2, keepdims=True), 1e-300)
 
 
-def _left_directions(X: np.ndarray, rng):
+def _mul22(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Products of broadcast stacks of ``2 x 2`` matrices, entry by entry (faster than ``einsum`` or ``matmul`` on
+    stacks of ``2 x 2``)."""
+    out = np.empty(np.broadcast_shapes(P.shape, Q.shape), dtype=np.result_type(P, Q))
+    for a in range(2):
+        for c in range(2):
+            out[..., a, c] = P[..., a, 0] * Q[..., 0, c] + P[..., a, 1] * Q[..., 1, c]
+    return out
+
+
+def _left_directions(Cm: np.ndarray, rng):
     """Per block row ``i``: ``U_i`` (unit columns) with ``U_i^{-1} X_ij`` sharing row directions over ``j``.
 
-    ``X`` has shape ``(nb, h, h, 2, 2)`` (``nb`` independent problems), ``h >= 2``.  Also returns, per problem,
-    the median relative gap of the two eigenvalues that separate the directions (zero when the two components
-    are proportional, as in the Hadamard matrix, and every ``U_i`` then fits)."""
-    nb, h = X.shape[:2]
+    ``Cm`` has shape ``(nb, m, m)`` (``nb`` independent problems, ``X_ij`` its ``2 x 2`` blocks of rows
+    ``(i, i + m/2)`` and columns ``(j, j + m/2)``), ``m >= 4``.  Also returns, per problem, the median relative
+    gap of the two eigenvalues that separate the directions (zero when the two components are proportional, as
+    in the Hadamard matrix, and every ``U_i`` then fits)."""
+    nb, m = Cm.shape[:2]
+    h = m // 2
+    X = Cm.reshape(nb, 2, h, 2, h).transpose(0, 2, 4, 1, 3)  # X[b, i, j, a, c] = Cm[b, a h + i, c h + j]
     score = np.abs(X[..., 0, 0] * X[..., 1, 1] - X[..., 0, 1] * X[..., 1, 0]).sum(axis=2)  # (nb, h)
     order = np.argsort(-score, axis=1)
-    out = np.empty((nb, h, 2, 2), dtype=np.complex128)
-    gap = np.empty((nb, h))
-    for ref, rows in ((order[:, 0], None), (order[:, 1], order[:, 0])):
-        adj_ref = _adj(np.take_along_axis(X, ref[:, None, None, None, None], axis=1)[:, 0])  # (nb, h_j, 2, 2)
-        c = rng.standard_normal((2, nb, h)) + 1j * rng.standard_normal((2, nb, h))
-        Xi = X if rows is None else np.take_along_axis(X, rows[:, None, None, None, None], axis=1)
-        T1 = np.einsum("bj,bijxy,bjyz->bixz", c[0], Xi, adj_ref)
-        T2 = np.einsum("bj,bijxy,bjyz->bixz", c[1], Xi, adj_ref)
-        S = T1 @ _adj(T2)
-        S = S / np.maximum(np.abs(S).max(axis=(-2, -1), keepdims=True), 1e-300)
-        lam, vec = np.linalg.eig(S)
-        g = np.abs(lam[..., 0] - lam[..., 1]) / np.maximum(np.abs(lam).sum(axis=-1), 1e-300)
-        if rows is None:
-            out[:], gap[:] = vec, g
-        else:
-            out[np.arange(nb), rows], gap[np.arange(nb), rows] = vec[:, 0], g[:, 0]
-    return out, np.median(gap, axis=1)
+    b = np.arange(nb)
+    # for references r = order[:, 0] and order[:, 1] and two random combinations q:
+    # T[b, i, :, :, r, q] = sum_j c[r, q, b, j] X_ij adj(X_rj), one matrix product with Cm
+    adj = np.stack([_adj(X[b, order[:, k]]) for k in range(2)], axis=-1)  # (nb, h_j, 2_y, 2_z, 2_r)
+    c = rng.standard_normal((nb, h, 2, 2)) + 1j * rng.standard_normal((nb, h, 2, 2))  # (b, j, r, q)
+    W = adj[..., None] * c[:, :, None, None, :, :]  # (nb, j, y, z, r, q)
+    W = W.transpose(0, 2, 1, 3, 4, 5).reshape(nb, m, 8)  # rows (y, j) like the columns of Cm
+    T = (Cm @ W).reshape(nb, 2, h, 2, 2, 2).transpose(0, 2, 1, 3, 4, 5)  # (b, i, x, z, r, q)
+    S = _mul22(T[..., 0, 0], _adj(T[..., 0, 1]))
+    S1 = _mul22(T[b, order[:, 0], :, :, 1, 0], _adj(T[b, order[:, 0], :, :, 1, 1]))  # the first reference's own row
+    S[b, order[:, 0]] = S1
+    S = S / np.maximum(np.abs(S).max(axis=(-2, -1), keepdims=True), 1e-300)
+    lam, vec = np.linalg.eig(S)
+    gap = np.abs(lam[..., 0] - lam[..., 1]) / np.maximum(np.abs(lam).sum(axis=-1), 1e-300)
+    return vec, np.median(gap, axis=1)
 
 
 def _degenerate_directions(X: np.ndarray):
@@ -90,7 +101,7 @@ def _degenerate_directions(X: np.ndarray):
     b = np.arange(nb)
     r, j0 = np.unravel_index(np.argmax(det.reshape(nb, -1), axis=1), (h, h))
     U = X[b, :, j0]  # (nb, h, 2, 2)
-    Vt = np.einsum("bxy,bjyz->bjxz", np.linalg.inv(X[b, r, j0]), X[b, r])
+    Vt = _mul22(np.linalg.inv(X[b, r, j0])[:, None], X[b, r])
     return _unit_columns(U), _unit_columns(np.swapaxes(Vt, -1, -2))
 
 
@@ -107,15 +118,15 @@ def _split_depth(C: np.ndarray, rng):
     nb, m = C.shape[:2]
     h = m // 2
     X = C.reshape(nb, 2, h, 2, h).transpose(0, 2, 4, 1, 3)  # X[b, i, j, a, c] = C[b, a h + i, c h + j]
-    U, gap_u = _left_directions(X, rng)
-    V, gap_v = _left_directions(X.transpose(0, 2, 1, 4, 3), rng)
+    U, gap_u = _left_directions(C, rng)
+    V, gap_v = _left_directions(np.swapaxes(C, 1, 2), rng)
     flat = (gap_u < 1e-6) & (gap_v < 1e-6)
     if flat.any():
         Ud, Vd = _degenerate_directions(X[flat])
         U[flat], V[flat] = Ud, Vd
     U, V = _well_posed(U), _well_posed(V)
     Ui, Vi = np.linalg.inv(U), np.linalg.inv(V)
-    Lam = np.einsum("bixy,bijyz,bjwz->bijxw", Ui, X, Vi)  # U_i^{-1} X_ij V_j^{-T}
+    Lam = _mul22(_mul22(Ui[:, :, None], X), np.swapaxes(Vi, -1, -2)[:, None, :])  # U_i^{-1} X_ij V_j^{-T}
     anti = (np.abs(Lam[..., 0, 1]) ** 2 + np.abs(Lam[..., 1, 0]) ** 2
             > np.abs(Lam[..., 0, 0]) ** 2 + np.abs(Lam[..., 1, 1]) ** 2)
     ref = np.argmax(np.abs(Lam).sum(axis=(2, 3, 4)), axis=1)
@@ -123,18 +134,17 @@ def _split_depth(C: np.ndarray, rng):
     s = (anti ^ t[:, None, :]).mean(axis=2) > 0.5  # (nb, h): row swaps, majority over the columns
     U = np.where(s[..., None, None], U[..., ::-1], U)
     V = np.where(t[..., None, None], V[..., ::-1], V)
-    Lam = np.where(s[:, :, None, None, None], Lam[..., ::-1, :], Lam)  # S Lambda T: rows by s_i, columns by t_j
-    Lam = np.where(t[:, None, :, None, None], Lam[..., :, ::-1], Lam)
     # M by least squares on each block, X_ij ~ sum_k m_k u_k v_k^T: the diagonal of Lambda for a member, and for
     # any other matrix a projection that stays bounded where U^{-1} X V^{-T} would blow up (unit columns: the
     # design's Gram matrix is [[1, g], [conj g, 1]] with g = (u_0^H u_1)(v_0^H v_1))
-    rhs = np.einsum("biak,bijac,bjck->bijk", U.conj(), X, V.conj())
-    g = (np.einsum("bia,bia->bi", U[..., 0].conj(), U[..., 1])[:, :, None]
-         * np.einsum("bja,bja->bj", V[..., 0].conj(), V[..., 1])[:, None, :])
+    Vt = np.swapaxes(V, -1, -2)[:, None, :]  # (nb, 1, h, 2, 2): V_j^T
+    rhs = (_mul22(np.swapaxes(U, -1, -2).conj()[:, :, None], X) * Vt.conj()).sum(axis=-1)  # u_k^H X_ij conj(v_k)
+    g = ((U[..., 0].conj() * U[..., 1]).sum(axis=-1)[:, :, None]
+         * (V[..., 0].conj() * V[..., 1]).sum(axis=-1)[:, None, :])
     det = np.maximum(1.0 - np.abs(g) ** 2, 1e-12)
-    m = np.stack([(rhs[..., 0] - g * rhs[..., 1]) / det, (rhs[..., 1] - g.conj() * rhs[..., 0]) / det], axis=-1)
-    E = X - np.einsum("biak,bijk,bjck->bijac", U, m, V)
-    M = np.moveaxis(m, -1, 1).reshape(2 * nb, h, h)
+    coef = np.stack([(rhs[..., 0] - g * rhs[..., 1]) / det, (rhs[..., 1] - g.conj() * rhs[..., 0]) / det], axis=-1)
+    E = X - _mul22(U[:, :, None] * coef[..., None, :], Vt)
+    M = np.moveaxis(coef, -1, 1).reshape(2 * nb, h, h)
     return U, V, M, float(np.sum(np.abs(E) ** 2)), float(np.sum(np.abs(X) ** 2))
 
 
@@ -173,11 +183,14 @@ def _check_target(A, fname: str) -> np.ndarray:
 def _result(A: np.ndarray, perm: np.ndarray, tw1, tw2, history):
     from numerics.butterfly import Butterfly
 
-    from .learned import LearnedFactorization, _dense_product
+    from .learned import LearnedFactorization
 
     Bs = [Butterfly(tw1, increasing=True), Butterfly(tw2, increasing=False)]
     perms = [np.arange(A.shape[0], dtype=np.int64), perm]
-    rmse = float(np.sqrt(np.mean(np.abs(_dense_product(Bs, perms) - A) ** 2)))
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(perm.size)
+    model = Bs[0] @ Bs[1].todense()[:, inv]  # B_1 B_2 P, B_1 applied by its kernel (P x = x[perm])
+    rmse = float(np.sqrt(np.mean(np.abs(model - A) ** 2)))
     return LearnedFactorization(kind="BPBP", butterflies=Bs, perms=perms, rmse=rmse, rmse_relaxed=rmse,
                                 history=list(history))
 
