@@ -17,13 +17,14 @@ U_i D_ij adj(U_r)`` with ``D_ij`` diagonal, so two random combinations over ``j`
 eigenvector is component 0 is fixed per row and column by one sign pattern (``diag`` against ``anti-diag``).
 ``Lambda_ij = U_i^{-1} X_ij V_j^{-T}`` is then diagonal; ``M_0, M_1`` are fitted per block by least squares
 (``X_ij ~ U_i diag(m) V_j^T``, exact for a member, bounded for any matrix), the relative residual
-``||X - U diag(M) V^T|| / ||X||`` is the certificate, and the same step runs on every ``M_k``, depth by depth, down to ``2 x 2`` blocks (any ``2 x 2``
-matrix is ``F_1 G_1``).  Cost ``O(n^2)`` per depth, batched over the ``2^(d-1)`` blocks of depth ``d``.
+``||X - U diag(M) V^T|| / ||X||`` is the certificate, and the same step runs on every ``M_k``, depth by depth,
+down to ``2 x 2`` blocks (any ``2 x 2`` matrix is ``F_1 G_1``).  Cost ``O(n^2)`` per depth, batched over the
+``2^(d-1)`` blocks of depth ``d``.
 
 The permutation.  ``P``'s relaxed family (:func:`numerics.factorize.permutation_steps`, three choices per level,
 tied over the blocks of a level) decides which columns meet in ``G``'s factors: the groups of ``2^d`` columns
-joined by its first ``d`` factors depend only on the first ``d`` levels of choices.  So the certificate of depth
-``d`` scores the ``8`` choices of level ``d`` given the earlier ones (:func:`learn_bbstar_levelwise`), and the
+joined by its first ``d`` factors depend only on levels ``0 .. d - 1`` of choices.  So the certificate of depth
+``d`` scores the choices of level ``d - 1`` given the earlier ones (:func:`learn_bbstar_levelwise`), and the
 last level, which the certificate does not see, is settled by the final error.  Theory:
 ``theory/factorization.md`` section 7.
 """

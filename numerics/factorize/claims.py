@@ -486,8 +486,8 @@ def check_learned_bpbp(*, seed: int, recover_n: int, fits: int, restarts: int, a
                        f"(B P B* P, N={star_n}, all four targets). Hilbert (scaled to mean square 1/N) is fitted to "
                        f"RMSE {not_rmse[-1]:.1e} at N={star_n}: it is numerically low rank, no bound. With both "
                        "butterflies increasing, DCT/DST stall at RMSE 1.41e-2 at N=16. At N=32 the B P B* P learner "
-                       "recovers convolution in some fits but not DCT/DST (theory/factorization.md section 5). Level-wise "
-                       f"B B* P: scaled Hilbert RMSE >= {np.nanmin(lw_rmse[-1]):.1e} (no bound); "
+                       "recovers convolution in some fits but not DCT/DST (theory/factorization.md section 5). "
+                       f"Level-wise B B* P: scaled Hilbert RMSE >= {np.nanmin(lw_rmse[-1]):.1e} (no bound); "
                        f"{np.nanmax(lw_seconds[0]):.1f} s for convolution at N={lw_ns[-1]} (section 7).")
 
 
