@@ -299,7 +299,7 @@ def learn_bbstar_levelwise(A, *, seed=None, tol: float = 1e-9, beam: int = 4):
                 on[3 * lev: 3 * lev + 3] = [(k >> c) & 1 for c in range(3)]
                 perm = _compose_steps(steps, on, n)
                 if last:
-                    fact = solve_bbstar_twiddles(A, perm, seed=rng)
+                    fact = _result(A, perm, *_solve(A[:, perm], rng))  # A and perm already checked
                     fact.history = hist + [fact.rmse]
                     exact = best_fact is not None and best_fact.rmse <= tol * scale
                     if best_fact is None or (not exact and fact.rmse < best_fact.rmse):

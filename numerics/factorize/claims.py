@@ -675,18 +675,20 @@ def learned_table(learned: dict, bpbp: dict, real: dict):
     grid(learned["names"], learned["ns"], learned["rmse"], "BP joint")
     scaled = np.where((learned["names"] == "hilbert")[:, None], learned["level_rmse_scaled"], learned["level_rmse"])
     grid(learned["names"], learned["level_ns"], scaled, "BP lw")
-    for i, name in enumerate(bpbp["fit_names"]):
-        put(name, bpbp["recover_n"], np.nanmin(bpbp["fit_rmse"][i]), "BPBP")
-    for i, name in enumerate(bpbp["star_names"]):
-        put(name, bpbp["star_n"], np.nanmin(bpbp["star_rmse"][i]), "BPB*P")
-    for name, value in zip(bpbp["not_names"], bpbp["not_rmse"]):
-        put(name, bpbp["star_n"], value, "BPB*P")
+    def one_size(names, n, values, how):  # one value per name at a single size
+        for name, value in zip(names, values):
+            put(name, n, value, how)
+
+    def best_of_fits(rows):
+        return [np.nanmin(row) for row in rows]
+
+    one_size(bpbp["fit_names"], bpbp["recover_n"], best_of_fits(bpbp["fit_rmse"]), "BPBP")
+    one_size(bpbp["star_names"], bpbp["star_n"], best_of_fits(bpbp["star_rmse"]), "BPB*P")
+    one_size(bpbp["not_names"], bpbp["star_n"], bpbp["not_rmse"], "BPB*P")
     grid(bpbp["table_names"], bpbp["table_ns"], bpbp["table_rmse"], "BPB*P")
     grid(bpbp["lw_names"], bpbp["lw_ns"], bpbp["lw_rmse"], "BB*P lw")
-    for i, name in enumerate(real["names"]):
-        put(name, real["n"], np.nanmin(real["rmse"][i]), "Re joint")
-    for name, value in zip(real["not_names"], real["not_rmse"]):
-        put(name, real["n"], value, "Re joint")
+    one_size(real["names"], real["n"], best_of_fits(real["rmse"]), "Re joint")
+    one_size(real["not_names"], real["n"], real["not_rmse"], "Re joint")
     grid(real["table_names"], real["table_ns"], real["table_rmse"], "Re joint")
     grid(real["lw_names"], real["lw_ns"], real["lw_rmse"], "Re lw")
     ns = np.array(sorted({n for _, n in cells}), dtype=int)
